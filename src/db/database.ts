@@ -1,0 +1,272 @@
+/**
+ * One SQL dialect (PostgreSQL), two engines: PGlite in-process (default) or a PostgreSQL
+ * server (DATABASE_URL). Both are exposed through the same Kysely instance and the same
+ * `Db` wrapper, so repositories, migrations and tests never know which engine they run on.
+ *
+ * Type parsing is made identical on both engines: numeric -> string (exact money),
+ * int8 -> number (ids stay far below 2^53), date -> 'YYYY-MM-DD' string, timestamptz -> Date.
+ */
+import fs from 'node:fs';
+import {
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  type TransactionSettings,
+  sql,
+} from 'kysely';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { DB } from './schema.js';
+
+const OID = { INT8: 20, NUMERIC: 1700, DATE: 1082 } as const;
+
+const parsers = {
+  [OID.INT8]: (v: string) => Number(v),
+  [OID.NUMERIC]: (v: string) => v,
+  [OID.DATE]: (v: string) => v,
+};
+
+pg.types.setTypeParser(OID.INT8, (v) => Number(v));
+pg.types.setTypeParser(OID.DATE, (v) => v);
+
+export type Engine = 'pglite' | 'postgres';
+
+/** Simple FIFO mutex: PGlite has one connection, so Kysely connections take turns. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  lock(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((r) => (release = r));
+    const prev = this.tail;
+    this.tail = prev.then(() => next);
+    return prev.then(() => release);
+  }
+}
+
+class PGliteConnection implements DatabaseConnection {
+  constructor(private readonly pg: PGlite) {}
+  async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+    const res = await this.pg.query<R>(q.sql, q.parameters as unknown[]);
+    const affected = res.affectedRows;
+    return {
+      rows: res.rows,
+      numAffectedRows: affected !== undefined ? BigInt(affected) : undefined,
+    };
+  }
+  // eslint-disable-next-line require-yield
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streamQuery is not supported on PGlite');
+  }
+}
+
+class PGliteDriver implements Driver {
+  private readonly mutex = new Mutex();
+  private readonly conn: PGliteConnection;
+  private releases = new WeakMap<DatabaseConnection, () => void>();
+  constructor(private readonly pg: PGlite) {
+    this.conn = new PGliteConnection(pg);
+  }
+  async init(): Promise<void> {
+    await this.pg.waitReady;
+  }
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const release = await this.mutex.lock();
+    // one physical connection: wrap it so each lease has its own release handle
+    const lease = Object.create(this.conn) as DatabaseConnection;
+    this.releases.set(lease, release);
+    return lease;
+  }
+  async beginTransaction(c: DatabaseConnection, s: TransactionSettings): Promise<void> {
+    const iso = s.isolationLevel ? ` isolation level ${s.isolationLevel}` : '';
+    await c.executeQuery(CompiledQuery.raw(`begin${iso}`));
+  }
+  async commitTransaction(c: DatabaseConnection): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw('commit'));
+  }
+  async rollbackTransaction(c: DatabaseConnection): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw('rollback'));
+  }
+  async releaseConnection(c: DatabaseConnection): Promise<void> {
+    const r = this.releases.get(c);
+    this.releases.delete(c);
+    r?.();
+  }
+  async destroy(): Promise<void> {
+    /* the owner closes the PGlite instance */
+  }
+}
+
+class PgConnection implements DatabaseConnection {
+  constructor(readonly client: pg.PoolClient) {}
+  async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+    const res = await this.client.query(q.sql, q.parameters as unknown[]);
+    const cmd = res.command;
+    return {
+      rows: res.rows as R[],
+      numAffectedRows:
+        cmd === 'INSERT' || cmd === 'UPDATE' || cmd === 'DELETE' || cmd === 'MERGE'
+          ? BigInt(res.rowCount ?? 0)
+          : undefined,
+    };
+  }
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streamQuery not used');
+  }
+}
+
+class PgDriver implements Driver {
+  constructor(private readonly pool: pg.Pool) {}
+  async init(): Promise<void> {}
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new PgConnection(await this.pool.connect());
+  }
+  async beginTransaction(c: DatabaseConnection, s: TransactionSettings): Promise<void> {
+    const iso = s.isolationLevel ? ` isolation level ${s.isolationLevel}` : '';
+    await c.executeQuery(CompiledQuery.raw(`begin${iso}`));
+  }
+  async commitTransaction(c: DatabaseConnection): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw('commit'));
+  }
+  async rollbackTransaction(c: DatabaseConnection): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw('rollback'));
+  }
+  async releaseConnection(c: DatabaseConnection): Promise<void> {
+    (c as PgConnection).client.release();
+  }
+  async destroy(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function dialectFor(driver: Driver) {
+  return {
+    createAdapter: () => new PostgresAdapter(),
+    createDriver: () => driver,
+    createIntrospector: (db: Kysely<unknown>) => new PostgresIntrospector(db),
+    createQueryCompiler: () => new PostgresQueryCompiler(),
+  };
+}
+
+export interface Db {
+  engine: Engine;
+  kysely: Kysely<DB>;
+  /**
+   * Bulk-load rows into a table. PostgreSQL: COPY FROM STDIN; PGlite: COPY FROM a blob.
+   * `rows` are arrays in `columns` order; null -> \N. Values must not contain tabs/newlines
+   * unless escaped (done here).
+   */
+  copyInto(table: string, columns: string[], rows: Iterable<unknown[]>): Promise<number>;
+  close(): Promise<void>;
+  /** The PGlite instance when embedded (for dumps, clones). */
+  pglite?: PGlite;
+  pool?: pg.Pool;
+}
+
+function copyText(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  if (value instanceof Date) return value.toISOString();
+  const s = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
+
+function* copyLines(rows: Iterable<unknown[]>, counter: { n: number }): Generator<string> {
+  let buf = '';
+  for (const r of rows) {
+    buf += r.map(copyText).join('\t') + '\n';
+    counter.n++;
+    if (buf.length > 1 << 20) {
+      yield buf;
+      buf = '';
+    }
+  }
+  if (buf) yield buf;
+}
+
+const identRe = /^[a-z_][a-z0-9_]*$/;
+function checkIdent(...names: string[]) {
+  for (const n of names) if (!identRe.test(n)) throw new Error(`bad identifier ${n}`);
+}
+
+export async function openPglite(dataDir: string | undefined, opts: { loadDataDir?: Blob } = {}): Promise<Db> {
+  if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
+  const pgl = await PGlite.create({
+    dataDir,
+    parsers,
+    loadDataDir: opts.loadDataDir,
+    relaxedDurability: false,
+  });
+  return wrapPglite(pgl);
+}
+
+export function wrapPglite(pgl: PGlite): Db {
+  const driver = new PGliteDriver(pgl);
+  const kysely = new Kysely<DB>({ dialect: dialectFor(driver) });
+  return {
+    engine: 'pglite',
+    kysely,
+    pglite: pgl,
+    async copyInto(table, columns, rows) {
+      checkIdent(table, ...columns);
+      const counter = { n: 0 };
+      const parts = [...copyLines(rows, counter)];
+      if (counter.n === 0) return 0;
+      // go through the driver's lock so a COPY never interleaves with a transaction
+      const conn = await driver.acquireConnection();
+      try {
+        await pgl.query(`COPY ${table} (${columns.join(',')}) FROM '/dev/blob'`, [], {
+          blob: new Blob(parts),
+        });
+      } finally {
+        await driver.releaseConnection(conn);
+      }
+      return counter.n;
+    },
+    async close() {
+      await kysely.destroy();
+      if (!pgl.closed) await pgl.close();
+    },
+  };
+}
+
+export function openPostgres(url: string, poolSize = 10): Db {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  pool.on('error', () => {
+    /* idle client errors are surfaced on next use */
+  });
+  const kysely = new Kysely<DB>({ dialect: dialectFor(new PgDriver(pool)) });
+  return {
+    engine: 'postgres',
+    kysely,
+    pool,
+    async copyInto(table, columns, rows) {
+      checkIdent(table, ...columns);
+      const client = await pool.connect();
+      const counter = { n: 0 };
+      try {
+        const stream = client.query(copyFrom(`COPY ${table} (${columns.join(',')}) FROM STDIN`));
+        await pipeline(Readable.from(copyLines(rows, counter)), stream);
+      } finally {
+        client.release();
+      }
+      return counter.n;
+    },
+    async close() {
+      await kysely.destroy();
+    },
+  };
+}
+
+export async function openDb(env: { databaseUrl?: string; dataDir?: string; dbPoolSize?: number }): Promise<Db> {
+  if (env.databaseUrl) return openPostgres(env.databaseUrl, env.dbPoolSize ?? 10);
+  return openPglite(env.dataDir);
+}
+
+export { sql };
