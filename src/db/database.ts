@@ -164,6 +164,8 @@ export interface Db {
    * unless escaped (done here).
    */
   copyInto(table: string, columns: string[], rows: Iterable<unknown[]>): Promise<number>;
+  /** Run a multi-statement SQL script (simple protocol), e.g. a migration file. */
+  execScript(script: string): Promise<void>;
   close(): Promise<void>;
   /** The PGlite instance when embedded (for dumps, clones). */
   pglite?: PGlite;
@@ -229,6 +231,14 @@ export function wrapPglite(pgl: PGlite): Db {
       }
       return counter.n;
     },
+    async execScript(script) {
+      const conn = await driver.acquireConnection();
+      try {
+        await pgl.exec(script);
+      } finally {
+        await driver.releaseConnection(conn);
+      }
+    },
     async close() {
       await kysely.destroy();
       if (!pgl.closed) await pgl.close();
@@ -257,6 +267,14 @@ export function openPostgres(url: string, poolSize = 10): Db {
         client.release();
       }
       return counter.n;
+    },
+    async execScript(script) {
+      const client = await pool.connect();
+      try {
+        await client.query(script);
+      } finally {
+        client.release();
+      }
     },
     async close() {
       await kysely.destroy();
