@@ -12,6 +12,8 @@ export interface FieldCodec {
   readonly format: string;
   readonly kind: 'number' | 'digits' | 'ascii' | 'datetime';
   readonly bytes: number;
+  /** numbers only: sign in the top bit */
+  readonly signed?: boolean;
   decode(data: Uint8Array): Dlt645Value;
   encode(value: Dlt645Value): Uint8Array;
 }
@@ -58,6 +60,7 @@ function numberCodec(format: string, signed: boolean): FieldCodec {
     format,
     kind: 'number',
     bytes,
+    signed,
     decode(data) {
       let negative = false;
       let d = data;
