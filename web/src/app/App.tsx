@@ -1,0 +1,100 @@
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router-dom';
+import { App as AntApp, ConfigProvider, Result, Spin } from 'antd';
+import zhCN from 'antd/locale/zh_CN';
+import enUS from 'antd/locale/en_US';
+import dayjs from 'dayjs';
+import 'dayjs/locale/zh-cn';
+import { I18nProvider, useI18n } from '../i18n';
+import { AuthProvider, useAuth } from './auth';
+import { DictProvider } from './dict';
+import { AppLayout } from './AppLayout';
+import { can, type Capability } from './permissions';
+import { LoginPage } from '../modules/auth/LoginPage';
+import { HomePage } from '../modules/home/HomePage';
+
+const AccountsPage = lazy(() => import('../modules/archive/AccountsPage'));
+const AccountViewPage = lazy(() => import('../modules/archive/AccountViewPage'));
+const CustomersPage = lazy(() => import('../modules/archive/CustomersPage'));
+const CustomerViewPage = lazy(() => import('../modules/archive/CustomerViewPage'));
+const OrgUnitsPage = lazy(() => import('../modules/admin/OrgUnitsPage'));
+const UsersPage = lazy(() => import('../modules/admin/UsersPage'));
+const RolesPage = lazy(() => import('../modules/admin/RolesPage'));
+const AuditPage = lazy(() => import('../modules/admin/AuditPage'));
+
+function FullPageSpin() {
+  return (
+    <div style={{ minHeight: '60vh', display: 'flex', alignItems: 'center', justifyContent: 'center' }}>
+      <Spin size="large" />
+    </div>
+  );
+}
+
+function RequireAuth({ children }: { children: ReactNode }) {
+  const { user, loading } = useAuth();
+  const location = useLocation();
+  if (loading) return <FullPageSpin />;
+  if (!user) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  return <>{children}</>;
+}
+
+function RequireCap({ cap, children }: { cap: Capability; children: ReactNode }) {
+  const { user } = useAuth();
+  const { t } = useI18n();
+  if (!can(user, cap)) return <Result status="403" title="403" subTitle={t('error.FORBIDDEN')} />;
+  return <Suspense fallback={<FullPageSpin />}>{children}</Suspense>;
+}
+
+function NotFound() {
+  const { t } = useI18n();
+  return <Result status="404" title="404" subTitle={t('error.pageNotFound')} />;
+}
+
+function Themed({ children }: { children: ReactNode }) {
+  const { lang } = useI18n();
+  useEffect(() => {
+    dayjs.locale(lang === 'en' ? 'en' : 'zh-cn');
+    document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
+  }, [lang]);
+  return (
+    <ConfigProvider locale={lang === 'en' ? enUS : zhCN} theme={{ token: { colorPrimary: '#1677ff', borderRadius: 6 } }}>
+      <AntApp>{children}</AntApp>
+    </ConfigProvider>
+  );
+}
+
+export function App() {
+  return (
+    <I18nProvider>
+      <Themed>
+        <AuthProvider>
+          <DictProvider>
+            <BrowserRouter>
+              <Routes>
+                <Route path="/login" element={<LoginPage />} />
+                <Route
+                  element={
+                    <RequireAuth>
+                      <AppLayout />
+                    </RequireAuth>
+                  }
+                >
+                  <Route index element={<HomePage />} />
+                  <Route path="archive/accounts" element={<RequireCap cap="account.read"><AccountsPage /></RequireCap>} />
+                  <Route path="archive/accounts/:id" element={<RequireCap cap="account.read"><AccountViewPage /></RequireCap>} />
+                  <Route path="archive/customers" element={<RequireCap cap="customer.read"><CustomersPage /></RequireCap>} />
+                  <Route path="archive/customers/:id" element={<RequireCap cap="customer.read"><CustomerViewPage /></RequireCap>} />
+                  <Route path="system/org-units" element={<RequireCap cap="org.read"><OrgUnitsPage /></RequireCap>} />
+                  <Route path="system/users" element={<RequireCap cap="user.read"><UsersPage /></RequireCap>} />
+                  <Route path="system/roles" element={<RequireCap cap="role.read"><RolesPage /></RequireCap>} />
+                  <Route path="system/audit" element={<RequireCap cap="audit.read"><AuditPage /></RequireCap>} />
+                  <Route path="*" element={<NotFound />} />
+                </Route>
+              </Routes>
+            </BrowserRouter>
+          </DictProvider>
+        </AuthProvider>
+      </Themed>
+    </I18nProvider>
+  );
+}

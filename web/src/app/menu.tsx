@@ -1,0 +1,76 @@
+import type { ReactNode } from 'react';
+import {
+  ApartmentOutlined,
+  AuditOutlined,
+  DatabaseOutlined,
+  HomeOutlined,
+  IdcardOutlined,
+  SafetyCertificateOutlined,
+  SettingOutlined,
+  TeamOutlined,
+  UserOutlined,
+} from '@ant-design/icons';
+import type { User } from '../api/types';
+import type { MessageKey } from '../i18n';
+import { can, type Capability } from './permissions';
+
+export interface MenuLeaf {
+  path: string;
+  labelKey: MessageKey;
+  icon: ReactNode;
+  cap?: Capability;
+}
+
+export interface MenuGroup {
+  key: string;
+  labelKey: MessageKey;
+  icon: ReactNode;
+  children: MenuLeaf[];
+}
+
+export type MenuEntry = MenuLeaf | MenuGroup;
+
+/** The whole menu; `visibleMenu` keeps only what the user may use. Only pages that exist. */
+export const MENU: MenuEntry[] = [
+  { path: '/', labelKey: 'menu.home', icon: <HomeOutlined /> },
+  {
+    key: 'archive',
+    labelKey: 'menu.archive',
+    icon: <DatabaseOutlined />,
+    children: [
+      { path: '/archive/accounts', labelKey: 'menu.accounts', icon: <IdcardOutlined />, cap: 'account.read' },
+      { path: '/archive/customers', labelKey: 'menu.customers', icon: <UserOutlined />, cap: 'customer.read' },
+    ],
+  },
+  {
+    key: 'system',
+    labelKey: 'menu.system',
+    icon: <SettingOutlined />,
+    children: [
+      { path: '/system/org-units', labelKey: 'menu.orgUnits', icon: <ApartmentOutlined />, cap: 'org.read' },
+      { path: '/system/users', labelKey: 'menu.users', icon: <TeamOutlined />, cap: 'user.read' },
+      { path: '/system/roles', labelKey: 'menu.roles', icon: <SafetyCertificateOutlined />, cap: 'role.read' },
+      { path: '/system/audit', labelKey: 'menu.audit', icon: <AuditOutlined />, cap: 'audit.read' },
+    ],
+  },
+];
+
+export function isGroup(e: MenuEntry): e is MenuGroup {
+  return 'children' in e;
+}
+
+export function visibleMenu(user: User | null): MenuEntry[] {
+  const out: MenuEntry[] = [];
+  for (const e of MENU) {
+    if (isGroup(e)) {
+      const children = e.children.filter((c) => !c.cap || can(user, c.cap));
+      if (children.length) out.push({ ...e, children });
+    } else if (!e.cap || can(user, e.cap)) out.push(e);
+  }
+  return out;
+}
+
+/** All leaves the user may open (for Home shortcuts and route guards). */
+export function visibleLeaves(user: User | null): MenuLeaf[] {
+  return visibleMenu(user).flatMap((e) => (isGroup(e) ? e.children : [e]));
+}
