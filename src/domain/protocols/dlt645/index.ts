@@ -6,3 +6,4 @@ export * from './frame.js';
 export * from './message.js';
 export * from './stream.js';
 export * from './analyze.js';
+export * from './simulator.js';
