@@ -19,6 +19,7 @@ const CAPABILITIES = {
   'role.write': ['role.write', 'role.manage', 'role.create', 'role.update'],
   'audit.read': ['audit.read', 'audit.view', 'audit.list'],
   'audit.verify': ['audit.verify'],
+  'stats.read': ['stats.read'],
 } as const;
 
 export type Capability = keyof typeof CAPABILITIES;

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { Alert, App, Button, Col, DatePicker, Drawer, Form, Grid, Input, InputNumber, Row, Select, Space } from 'antd';
+import { Alert, App, Button, Col, DatePicker, Drawer, Form, Grid, Input, InputNumber, Row, Select, Space, Switch } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { api, ApiError } from '../../api/client';
 import type { Account360 } from '../../api/types';
@@ -11,13 +11,17 @@ import { RemoteSelect } from '../../components/RemoteSelect';
 
 /** Effective-dated account fields the drawer edits (docs/api.md PATCH /accounts/:id). */
 const FIELDS = [
+  'name',
+  'address',
   'customerClass',
   'voltageLevel',
   'tariffCode',
   'contractCapacityKva',
+  'contractDemandKw',
   'basicChargeMethod',
   'pfStandard',
   'householdSize',
+  'sharedMeter',
   'paymentMode',
   'readingRouteId',
   'transformerAreaId',
@@ -126,6 +130,16 @@ export function AccountEditDrawer({ open, data, onClose, onSaved }: { open: bool
       <Form form={form} layout="vertical">
         <Row gutter={16}>
           <Col {...half}>
+            <Form.Item name="name" label={t('account.name')} rules={[{ required: true, whitespace: true, message: t('validation.required') }]}>
+              <Input maxLength={200} />
+            </Form.Item>
+          </Col>
+          <Col {...half}>
+            <Form.Item name="address" label={t('customer.address')} rules={[{ required: true, whitespace: true, message: t('validation.required') }]}>
+              <Input maxLength={300} />
+            </Form.Item>
+          </Col>
+          <Col {...half}>
             <Form.Item name="customerClass" label={t('account.customerClass')}>
               <Select options={options('customerClasses')} />
             </Form.Item>
@@ -146,6 +160,11 @@ export function AccountEditDrawer({ open, data, onClose, onSaved }: { open: bool
             </Form.Item>
           </Col>
           <Col {...half}>
+            <Form.Item name="contractDemandKw" label={t('field.contractDemandKw')}>
+              <Input inputMode="decimal" />
+            </Form.Item>
+          </Col>
+          <Col {...half}>
             <Form.Item name="basicChargeMethod" label={t('account.basicChargeMethod')}>
               <Select allowClear options={options('basicChargeMethods')} />
             </Form.Item>
@@ -158,6 +177,11 @@ export function AccountEditDrawer({ open, data, onClose, onSaved }: { open: bool
           <Col {...half}>
             <Form.Item name="householdSize" label={t('account.householdSize')}>
               <InputNumber min={0} precision={0} style={{ width: '100%' }} />
+            </Form.Item>
+          </Col>
+          <Col {...half}>
+            <Form.Item name="sharedMeter" label={t('field.sharedMeter')} valuePropName="checked">
+              <Switch />
             </Form.Item>
           </Col>
           <Col {...half}>

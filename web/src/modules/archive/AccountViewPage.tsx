@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import { Alert, Button, Card, Col, Descriptions, Empty, Grid, Result, Row, Skeleton, Space, Table, Tabs, Tag, Typography } from 'antd';
+import { Button, Card, Col, Descriptions, Empty, Grid, Result, Row, Skeleton, Space, Table, Tabs, Tag, Typography } from 'antd';
 import { EditOutlined, ReloadOutlined } from '@ant-design/icons';
 import { api, ApiError } from '../../api/client';
 import type { Account360, AuditEvent, HistoryRow, Meter, MeteringPoint } from '../../api/types';
@@ -39,53 +39,92 @@ function registersText(r: Meter['registers'], label: (code: string) => string): 
   return list.map(label).join(' / ');
 }
 
-const HISTORY_META = new Set(['id', 'accountId', 'effectiveFrom', 'effectiveTo', 'validFrom', 'validTo', 'reason', 'changedBy', 'changedByName', 'actorName', 'createdAt', 'recordedAt', 'version', 'field', 'oldValue', 'newValue', 'before', 'after']);
+const HISTORY_META = new Set(['id', 'accountId', 'effectiveFrom', 'effectiveTo', 'validFrom', 'validTo', 'reason', 'changedBy', 'changedByName', 'changedAt', 'actorName', 'createdAt', 'recordedAt', 'version', 'field', 'oldValue', 'newValue', 'before', 'after', 'attributes']);
 
+function attrsOf(r: HistoryRow | undefined): Record<string, unknown> | null {
+  const a = r?.attributes;
+  return a && typeof a === 'object' && !Array.isArray(a) ? (a as Record<string, unknown>) : null;
+}
+
+/**
+ * Effective-dated versions. With `attributes` snapshots (the server's shape) each version shows
+ * what changed against the version before it; the first shows the initial values.
+ */
 function HistoryTable({ rows }: { rows: HistoryRow[] }) {
   const { t } = useI18n();
   const { fieldLabel, valueNode } = useFieldFormat();
   if (!rows.length) return <Empty description={t('common.noData')} />;
+  const str = (v: unknown) => (v === null || v === undefined || v === '' ? undefined : String(v));
+  const dateOf = (r: HistoryRow) => str(r.effectiveFrom ?? r.validFrom) ?? '';
+  const asc = [...rows].sort((x, y) => dateOf(x).localeCompare(dateOf(y)));
+  const prevOf = new Map<HistoryRow, HistoryRow | undefined>(asc.map((r, i) => [r, asc[i - 1]]));
+  const desc = [...asc].reverse();
   const perField = rows.some((r) => typeof r.field === 'string');
-  const str = (v: unknown) => (v === null || v === undefined ? undefined : String(v));
+
+  const changes = (r: HistoryRow) => {
+    if (perField) {
+      const f = String(r.field);
+      return (
+        <span>
+          <b>{fieldLabel(f)}</b>: {valueNode(f, r.oldValue ?? r.before)} → {valueNode(f, r.newValue ?? r.after)}
+        </span>
+      );
+    }
+    const attrs = attrsOf(r);
+    if (attrs) {
+      const prev = attrsOf(prevOf.get(r));
+      const keys = Object.keys(attrs).filter((k) => !prev || JSON.stringify(prev[k]) !== JSON.stringify(attrs[k]));
+      if (!prev) {
+        return (
+          <Space wrap size={[4, 4]}>
+            <Tag color="blue">{t('history.initial')}</Tag>
+            {keys.filter((k) => attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== '').map((k) => (
+              <Tag key={k} style={{ marginInlineEnd: 0 }}>
+                {fieldLabel(k)}: {valueNode(k, attrs[k])}
+              </Tag>
+            ))}
+          </Space>
+        );
+      }
+      if (!keys.length) return <Typography.Text type="secondary">{t('history.noChange')}</Typography.Text>;
+      return (
+        <Space orientation="vertical" size={2}>
+          {keys.map((k) => (
+            <span key={k}>
+              <b>{fieldLabel(k)}</b>: {valueNode(k, prev[k])} → <Typography.Text mark>{valueNode(k, attrs[k])}</Typography.Text>
+            </span>
+          ))}
+        </Space>
+      );
+    }
+    return (
+      <Space wrap size={[4, 4]}>
+        {Object.entries(r)
+          .filter(([k, v]) => !HISTORY_META.has(k) && v !== null && v !== undefined && typeof v !== 'object')
+          .map(([k, v]) => (
+            <Tag key={k} style={{ marginInlineEnd: 0 }}>
+              {fieldLabel(k)}: {valueNode(k, v)}
+            </Tag>
+          ))}
+      </Space>
+    );
+  };
+
   return (
     <Table<HistoryRow>
       size="small"
       rowKey={(r) => String(r.id ?? JSON.stringify(r))}
-      dataSource={rows}
+      dataSource={desc}
       pagination={rows.length > 10 ? { pageSize: 10, size: 'small' } : false}
-      scroll={{ x: 720 }}
+      scroll={{ x: 760 }}
       data-testid="account-history"
       columns={[
         { title: t('history.effectiveFrom'), width: 110, render: (_, r) => formatDate(str(r.effectiveFrom ?? r.validFrom)) },
-        { title: t('history.effectiveTo'), width: 110, render: (_, r) => formatDate(str(r.effectiveTo ?? r.validTo)) || '-' },
-        perField
-          ? {
-              title: t('history.change'),
-              render: (_, r) => {
-                const f = String(r.field);
-                return (
-                  <span>
-                    <b>{fieldLabel(f)}</b>: {valueNode(f, r.oldValue ?? r.before)} → {valueNode(f, r.newValue ?? r.after)}
-                  </span>
-                );
-              },
-            }
-          : {
-              title: t('history.values'),
-              render: (_, r) => (
-                <Space wrap size={[4, 4]}>
-                  {Object.entries(r)
-                    .filter(([k, v]) => !HISTORY_META.has(k) && v !== null && v !== undefined && typeof v !== 'object')
-                    .map(([k, v]) => (
-                      <Tag key={k} style={{ marginInlineEnd: 0 }}>
-                        {fieldLabel(k)}: {valueNode(k, v)}
-                      </Tag>
-                    ))}
-                </Space>
-              ),
-            },
-        { title: t('history.reason'), width: 200, ellipsis: true, render: (_, r) => str(r.reason) ?? '-' },
-        { title: t('history.by'), width: 110, render: (_, r) => str(r.changedByName ?? r.actorName ?? r.changedBy) ?? '-' },
+        { title: t('history.effectiveTo'), width: 110, render: (_, r) => (str(r.effectiveTo ?? r.validTo) ? formatDate(str(r.effectiveTo ?? r.validTo)) : <Tag color="green">{t('history.current')}</Tag>) },
+        { title: perField ? t('history.change') : t('history.values'), render: (_, r) => changes(r) },
+        { title: t('history.reason'), width: 180, ellipsis: true, render: (_, r) => str(r.reason) ?? '-' },
+        { title: t('history.changedAt'), width: 110, render: (_, r) => formatDate(str(r.changedAt ?? r.createdAt ?? r.recordedAt)) },
+        { title: t('history.by'), width: 100, render: (_, r) => str(r.changedByName ?? r.actorName ?? r.changedBy) ?? '-' },
       ]}
     />
   );
@@ -208,6 +247,11 @@ export default function AccountViewPage() {
   const fd = data.feeder;
   const rr = data.readingRoute;
   const str = (v: unknown) => (v === null || v === undefined || v === '' ? '-' : String(v));
+  const currentFrom = (data.history ?? [])
+    .filter((h) => !h.effectiveTo)
+    .map((h) => String(h.effectiveFrom ?? ''))
+    .sort()
+    .pop();
 
   return (
     <PageContainer
@@ -254,7 +298,8 @@ export default function AccountViewPage() {
                 <Descriptions.Item label={t('account.status')}>
                   <AccountStatusTag status={a.status} />
                 </Descriptions.Item>
-                <Descriptions.Item label={t('account.effectiveFrom')}>{formatDate(a.effectiveFrom as string | undefined)}</Descriptions.Item>
+                <Descriptions.Item label={t('account.openedOn')}>{formatDate(a.openedOn as string | undefined)}</Descriptions.Item>
+                <Descriptions.Item label={t('account.effectiveFrom')}>{formatDate((a.effectiveFrom as string | undefined) ?? currentFrom)}</Descriptions.Item>
                 <Descriptions.Item label={t('account.version')}>{str(a.version)}</Descriptions.Item>
               </Descriptions>
             </Card>
@@ -269,6 +314,11 @@ export default function AccountViewPage() {
               {c ? (
                 <Descriptions size="small" column={1} colon={false} styles={{ label: { color: '#888' } }}>
                   <Descriptions.Item label={t('customer.name')}>{c.name}</Descriptions.Item>
+                  {typeof c.customerNo === 'string' && (
+                    <Descriptions.Item label={t('customer.customerNo')}>
+                      <Mono value={c.customerNo} />
+                    </Descriptions.Item>
+                  )}
                   <Descriptions.Item label={t('customer.kind')}>{c.kind ? t(c.kind === 'enterprise' ? 'customer.kind.enterprise' : 'customer.kind.person') : '-'}</Descriptions.Item>
                   <Descriptions.Item label={t('customer.idNumber')}>
                     <span className="vl-mono" data-testid="customer-id-number">{c.idNumberMasked ?? c.idNumber ?? '-'}</span>
@@ -292,6 +342,7 @@ export default function AccountViewPage() {
                     <span>
                       {ta.code && <span className="vl-mono">{ta.code} </span>}
                       {str(ta.name)}
+                      {typeof ta.transformerName === 'string' && ta.transformerName && <Typography.Text type="secondary"> · {ta.transformerName}</Typography.Text>}
                       {ta.capacityKva != null && <Typography.Text type="secondary"> · {formatQuantity(ta.capacityKva as string, 'kVA')}</Typography.Text>}
                       {typeof ta.ownership === 'string' && <Tag style={{ marginInlineStart: 4 }}>{ta.ownership === 'private' ? t('ta.private') : t('ta.public')}</Tag>}
                       {typeof ta.isPublic === 'boolean' && <Tag style={{ marginInlineStart: 4 }}>{ta.isPublic ? t('ta.public') : t('ta.private')}</Tag>}
@@ -342,7 +393,6 @@ export default function AccountViewPage() {
           </Col>
         </Row>
       </div>
-      {loading && <Alert type="info" title={t('common.loading')} style={{ position: 'fixed', bottom: 16, right: 16 }} />}
       <AccountEditDrawer
         open={editing}
         data={data}

@@ -66,7 +66,7 @@ export function HomePage() {
   const navigate = useNavigate();
   const shortcuts = visibleLeaves(user).filter((l) => l.path !== '/');
   const canSearch = can(user, 'account.read');
-  const showChart = canSearch && (user?.roles ?? []).some((r) => ['analyst', 'manager'].includes(r));
+  const showChart = canSearch && can(user, 'stats.read');
 
   return (
     <div>
