@@ -1,0 +1,5 @@
+export * from './types.js';
+export * from './rate-bill.js';
+export * from './compile.js';
+export * from './engine.js';
+export * from './calendar.js';
