@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyVersionPatch, checkAccountNo, checkCommAddress, checkDate, checkVersionedPatch, multiplier, versionAt, type VersionedAttributes } from './archive.js';
+import { type AttributeVersion, applyVersionPatch, checkAccountNo, checkCommAddress, checkDate, checkVersionedPatch, multiplier, versionAt, type VersionedAttributes } from './archive.js';
 
 const base: VersionedAttributes = {
   customerClass: 'residential', voltageLevel: 'LV220', tariffCode: 'ZJ-RES', contractCapacityKva: '8', contractDemandKw: null,
@@ -36,7 +36,7 @@ describe('archive rules', () => {
     expect(() => checkVersionedPatch({ contractCapacityKva: '-1' })).toThrow(/contractCapacityKva/);
   });
   it('splits versions at the effective date and keeps later scheduled versions', () => {
-    let v = [{ effectiveFrom: '2024-01-01', effectiveTo: null, attributes: base }];
+    let v: AttributeVersion[] = [{ effectiveFrom: '2024-01-01', effectiveTo: null, attributes: base }];
     v = applyVersionPatch(v, '2024-06-01', { householdSize: 5 });
     expect(v).toHaveLength(2);
     expect(v[0].effectiveTo).toBe('2024-06-01');

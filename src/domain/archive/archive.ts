@@ -2,7 +2,7 @@
  * Archive (客户档案) rules: code tables, identifier checks, multiplier (综合倍率), and the
  * effective-dated attribute versions of an account. Pure; see domain-cn §9.
  */
-import Decimal from 'decimal.js';
+import { Decimal } from 'decimal.js';
 import { ValidationError } from '../errors.js';
 
 export interface CodeItem { code: string; zh: string; en: string }

@@ -36,7 +36,7 @@ export function maskPii<T>(obj: T): T {
   if (Array.isArray(obj)) return obj.map(maskPii) as T;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
-    const f = PII_FIELDS[k];
+    const f = Object.hasOwn(PII_FIELDS, k) ? PII_FIELDS[k] : undefined;
     out[k] = f && typeof v === 'string' ? f(v) : v && typeof v === 'object' && !(v instanceof Date) ? maskPii(v) : v;
   }
   return out as T;
