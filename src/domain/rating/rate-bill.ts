@@ -202,7 +202,7 @@ export function rateBill(input: RateInput): RateResult {
     const fwd = r.forward === undefined ? 0 : Math.abs(parseScaled(r.forward, 2, 'usage.reactiveKvarh.forward'));
     const rev = r.reverse === undefined ? 0 : Math.abs(parseScaled(r.reverse, 2, 'usage.reactiveKvarh.reverse'));
     // FORWARD_ONLY (1983 text) or ABS_SUM |正向| + |反向| (§4.2, VERIFY §12.6)
-    const Q = segs[segs.length - 1].ct.pf!.absSum ? fwd + rev : fwd;
+    const Q = segs.find((s) => s.ct.pf)!.ct.pf!.absSum ? fwd + rev : fwd;
     if (total === 0) {
       if (Q > 0) warnings.push('P = 0 with Q > 0: power-factor adjustment needs manual review (domain-cn §4.2)');
     } else pf100 = powerFactorHundredths(total, Q);

@@ -6,6 +6,9 @@ import type { TariffVersion, TariffVersionInput, TouPeriod } from '../tariffs/sc
 
 export type Qty = number | string;
 
+/** A parsed tariff version or its raw JSON (validated by the engine). */
+export type TariffLike = TariffVersion | TariffVersionInput | Record<string, unknown>;
+
 export interface IntervalData {
   /** local (Asia/Shanghai) start of the first interval, 'YYYY-MM-DDTHH:mm' */
   start: string;
@@ -66,8 +69,11 @@ export interface Usage {
 }
 
 export interface RateInput {
-  /** one version, or all versions of the tariff (the engine picks those in force in the period) */
-  tariff: TariffVersion | TariffVersionInput | Array<TariffVersion | TariffVersionInput>;
+  /**
+   * one version, or all versions of the tariff (the engine picks those in force in the period).
+   * Raw JSON is accepted and validated with parseTariffVersion (cached per object).
+   */
+  tariff: TariffLike | TariffLike[];
   usage: Usage;
 }
 

@@ -44,7 +44,8 @@ describe('§1.4 R-2 Zhejiang annual ladder + TOU', () => {
     }
     const ok = rateBill({ tariff: zj, usage: { ...july, kwh: 351, tou: { PEAK: 200, VALLEY: 150 } } });
     expect(ok.warnings.join()).toMatch(/reconciled/);
-    expect(ok.details.kwh ?? ok.details.segments[0].kwh).toBe('351');
+    expect(ok.details.segments[0].kwh).toBe('351');
+    expect(ok.details.touKwh).toEqual({ PEAK: '200.57', VALLEY: '150.43' });
   });
 
   it('negative kWh is rejected naming the field', () => {
