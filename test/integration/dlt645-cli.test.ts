@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { pollMeters } from '../../src/jobs/headend/index.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,5 +51,54 @@ describe('voltline dlt645 (spawned CLI)', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/VALIDATION_FAILED: address/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('voltline simulate-meters (spawned CLI)', () => {
+  it('listens on 127.0.0.1, answers the head-end, stops on SIGTERM with stats', async () => {
+    const child = spawn(process.execPath, [path.join(root, 'bin/voltline.mjs'), 'simulate-meters', '--count', '30', '--port', '0', '--concentrators', '2', '--seed', '5', '--faults', 'clock-drift=0.1'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      const first = await new Promise<string>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('no listening line')), 30_000);
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const nl = out.indexOf('\n');
+          if (nl >= 0) {
+            clearTimeout(t);
+            resolve(out.slice(0, nl));
+          }
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+      });
+      const info = JSON.parse(first);
+      expect(info.event).toBe('listening');
+      expect(info.concentrators).toHaveLength(2);
+      expect(info.concentrators[0]).toMatchObject({ host: '127.0.0.1', firstAddress: '000000000001', lastAddress: '000000000015' });
+      expect(info.concentrators[1]).toMatchObject({ firstAddress: '000000000016', lastAddress: '000000000030' });
+      const targets = info.concentrators.flatMap((c: { host: string; port: number; firstIndex: number; lastIndex: number }) =>
+        Array.from({ length: c.lastIndex - c.firstIndex + 1 }, (_, i) => ({ address: String(c.firstIndex + i).padStart(12, '0'), host: c.host, port: c.port, dis: ['00010000', '04000401'] })),
+      );
+      const results = await pollMeters({ targets, concurrency: 8, timeoutMs: 2000, retries: 0 });
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(results.map((r) => r.values['04000401'])).toEqual(targets.map((t: { address: string }) => t.address));
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const stopped = JSON.parse(out.trim().split('\n').pop()!);
+      expect(stopped).toMatchObject({ event: 'stopped', stats: { requests: 60, replies: 60 } });
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('rejects bad options with a field error and no stack trace', () => {
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/voltline.mjs'), 'simulate-meters', '--count', '5', '--port', '0', '--faults', 'late=7'], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/VALIDATION_FAILED: faults/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
