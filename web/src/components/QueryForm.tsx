@@ -13,12 +13,14 @@ export function QueryForm<V extends Record<string, unknown>>({
   onSearch,
   children,
   testId,
+  extraActions,
 }: {
   form: FormInstance<V>;
   values: Record<string, unknown>;
   onSearch: (v: V) => void;
   children: ReactNode;
   testId?: string;
+  extraActions?: ReactNode;
 }) {
   const { t } = useI18n();
   const valuesJson = JSON.stringify(values);
@@ -46,6 +48,7 @@ export function QueryForm<V extends Record<string, unknown>>({
               >
                 {t('common.reset')}
               </Button>
+              {extraActions}
             </Space>
           </Form.Item>
         </Col>

@@ -11,6 +11,7 @@ interface Item {
 
 /** Select over a list endpoint (`?q=` search, first 100). `initial` keeps the current value labelled. */
 export function RemoteSelect({
+  id,
   path,
   query,
   value,
@@ -19,6 +20,7 @@ export function RemoteSelect({
   placeholder,
   allowClear = true,
 }: {
+  id?: string;
   path: string;
   query?: Query;
   value?: number | null;
@@ -58,6 +60,7 @@ export function RemoteSelect({
 
   return (
     <Select
+      id={id}
       value={value ?? undefined}
       onChange={(v) => onChange?.(v ?? null)}
       allowClear={allowClear}

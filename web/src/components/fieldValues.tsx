@@ -18,7 +18,7 @@ const FIELD_DICT: Record<string, DictKind> = {
 
 /** Field label and value rendering shared by history, audit diff and detail views. */
 export function useFieldFormat() {
-  const { tx } = useI18n();
+  const { tx, t } = useI18n();
   const { label } = useDict();
   const fieldLabel = (name: string) => tx(`field.${name}`, name);
   const valueText = (name: string, value: unknown): string => {
@@ -29,7 +29,8 @@ export function useFieldFormat() {
       if (/^\d{4}-\d{2}-\d{2}T/.test(value) && /(On|At|From|To|Date)$/.test(name)) return formatDate(value);
       return value;
     }
-    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    if (typeof value === 'boolean') return value ? t('common.yes') : t('common.no');
+    if (typeof value === 'number') return String(value);
     return JSON.stringify(value);
   };
   const valueNode = (name: string, value: unknown): ReactNode => {

@@ -57,12 +57,13 @@ export function useOrgUnits() {
   return { units, tree, failed, reload, name };
 }
 
-export function OrgUnitSelect(props: { value?: number | string; onChange?: (v: number | undefined) => void; tree: OrgTreeNode[]; placeholder?: string; allowClear?: boolean; testId?: string }) {
+export function OrgUnitSelect(props: { id?: string; value?: number | string; onChange?: (v: number | undefined) => void; tree: OrgTreeNode[]; placeholder?: string; allowClear?: boolean; testId?: string }) {
   type Opt = { value: number; title: string; children: Opt[] };
   const strip = (nodes: OrgTreeNode[]): Opt[] =>
     nodes.map((n) => ({ value: n.value, title: n.title, children: strip(n.children) }));
   return (
     <TreeSelect
+      id={props.id}
       value={props.value === undefined || props.value === '' ? undefined : Number(props.value)}
       onChange={(v) => props.onChange?.(v as number | undefined)}
       treeData={strip(props.tree)}

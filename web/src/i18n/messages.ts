@@ -76,6 +76,7 @@ export const zh = {
   'home.accountsByClass': '用电户按用电类别分布',
 
   'accounts.keyword': '关键字',
+  'accounts.filters': '筛选',
   'accounts.searchPlaceholder': '户号 / 户名 / 电话 / 地址 / 表号',
   'customers.searchPlaceholder': '客户名称 / 电话 / 地址',
 
@@ -353,6 +354,7 @@ export const en: Record<MessageKey, string> = {
   'home.accountsByClass': 'Accounts by customer class',
 
   'accounts.keyword': 'Keyword',
+  'accounts.filters': 'Filters',
   'accounts.searchPlaceholder': 'Account no. / name / phone / address / meter no.',
   'customers.searchPlaceholder': 'Name / phone / address',
 

@@ -50,9 +50,11 @@ function attrsOf(r: HistoryRow | undefined): Record<string, unknown> | null {
  * Effective-dated versions. With `attributes` snapshots (the server's shape) each version shows
  * what changed against the version before it; the first shows the initial values.
  */
-function HistoryTable({ rows }: { rows: HistoryRow[] }) {
+function HistoryTable({ rows, refs, compact }: { rows: HistoryRow[]; refs: Record<string, Record<string, string>>; compact?: boolean }) {
   const { t } = useI18n();
-  const { fieldLabel, valueNode } = useFieldFormat();
+  const { fieldLabel, valueNode: baseValueNode } = useFieldFormat();
+  // ids of related records (org unit, route, transformer area) shown by name where we know it
+  const valueNode = (k: string, v: unknown) => (v !== null && v !== undefined && refs[k]?.[String(v)] ? refs[k][String(v)] : baseValueNode(k, v));
   if (!rows.length) return <Empty description={t('common.noData')} />;
   const str = (v: unknown) => (v === null || v === undefined || v === '' ? undefined : String(v));
   const dateOf = (r: HistoryRow) => str(r.effectiveFrom ?? r.validFrom) ?? '';
@@ -110,6 +112,26 @@ function HistoryTable({ rows }: { rows: HistoryRow[] }) {
     );
   };
 
+  if (compact) {
+    return (
+      <div data-testid="account-history">
+        {desc.map((r) => (
+          <div key={String(r.id ?? JSON.stringify(r))} style={{ borderBottom: '1px solid #f0f0f0', padding: '8px 0' }}>
+            <Space wrap size={4} style={{ marginBottom: 4 }}>
+              <b>{formatDate(str(r.effectiveFrom ?? r.validFrom))}</b>
+              <span>→</span>
+              {str(r.effectiveTo ?? r.validTo) ? formatDate(str(r.effectiveTo ?? r.validTo)) : <Tag color="green">{t('history.current')}</Tag>}
+            </Space>
+            <div>{changes(r)}</div>
+            <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+              {t('history.reason')}: {str(r.reason) ?? '-'} · {formatDate(str(r.changedAt ?? r.createdAt ?? r.recordedAt))}
+            </Typography.Text>
+          </div>
+        ))}
+      </div>
+    );
+  }
+
   return (
     <Table<HistoryRow>
       size="small"
@@ -156,10 +178,43 @@ function AuditList({ events }: { events: AuditEvent[] }) {
   );
 }
 
-function MeteringPointCard({ mp }: { mp: MeteringPoint }) {
+function MeteringPointCard({ mp, compact }: { mp: MeteringPoint; compact?: boolean }) {
   const { t } = useI18n();
   const { label } = useDict();
   const meters = mp.meters ?? [];
+  if (compact) {
+    return (
+      <div style={{ marginBottom: 12 }} data-testid="metering-point">
+        <Space wrap style={{ marginBottom: 8 }}>
+          <Typography.Text strong>{t('meteringPoint.title')}</Typography.Text>
+          {mp.code && <Mono value={mp.code} />}
+          {mp.name && <span>{mp.name}</span>}
+        </Space>
+        {meters.length === 0 && <Typography.Text type="secondary">{t('meter.none')}</Typography.Text>}
+        {meters.map((m) => (
+          <Descriptions key={String(m.installationId ?? m.id ?? m.assetNo)} size="small" column={1} bordered style={{ marginBottom: 8 }} styles={{ label: { width: 96 } }}>
+            <Descriptions.Item label={t('meter.assetNo')}>
+              <Mono value={m.assetNo} testId="meter-asset-no" />
+            </Descriptions.Item>
+            <Descriptions.Item label={t('meter.commAddress')}>
+              <Mono value={m.commAddress} />
+            </Descriptions.Item>
+            <Descriptions.Item label={t('meter.type')}>{label('meterTypes', m.meterType)}</Descriptions.Item>
+            <Descriptions.Item label={t('meter.registers')}>{registersText(m.registers, (c) => label('registers', c))}</Descriptions.Item>
+            <Descriptions.Item label="CT / PT">
+              {ratio(m.ctPrimary, m.ctSecondary, m.ctRatio)} · {ratio(m.ptPrimary, m.ptSecondary, m.ptRatio)}
+            </Descriptions.Item>
+            <Descriptions.Item label={t('meter.multiplier')}>
+              <b data-testid="meter-multiplier">{multiplierOf(m)}</b>
+            </Descriptions.Item>
+            <Descriptions.Item label={t('meter.installedOn')}>
+              {formatDate(m.installedOn)} {m.removedOn ? `→ ${formatDate(m.removedOn)}` : <Tag color="green">{t('meter.inService')}</Tag>}
+            </Descriptions.Item>
+          </Descriptions>
+        ))}
+      </div>
+    );
+  }
   return (
     <div style={{ marginBottom: 16 }} data-testid="metering-point">
       <Space wrap style={{ marginBottom: 8 }}>
@@ -247,6 +302,11 @@ export default function AccountViewPage() {
   const fd = data.feeder;
   const rr = data.readingRoute;
   const str = (v: unknown) => (v === null || v === undefined || v === '' ? '-' : String(v));
+  const refs: Record<string, Record<string, string>> = {
+    orgUnitId: data.orgUnit ? { [String(data.orgUnit.id)]: pick(data.orgUnit.name, data.orgUnit.nameEn) } : {},
+    readingRouteId: rr ? { [String(rr.id)]: [rr.code, rr.name].filter(Boolean).join(' ') } : {},
+    transformerAreaId: ta ? { [String(ta.id)]: [ta.code, ta.name].filter(Boolean).join(' ') } : {},
+  };
   const currentFrom = (data.history ?? [])
     .filter((h) => !h.effectiveTo)
     .map((h) => String(h.effectiveFrom ?? ''))
@@ -335,7 +395,7 @@ export default function AccountViewPage() {
           </Col>
           <Col xs={24}>
             <Card title={t('account.section.supply')} size="small">
-              <Descriptions size="small" column={isPhone ? 1 : { xs: 1, sm: 2, lg: 4 }} colon={false} styles={{ label: { color: '#888' } }}>
+              <Descriptions size="small" column={isPhone ? 1 : { xs: 1, sm: 2, xl: 2, xxl: 4 }} colon={false} styles={{ label: { color: '#888' } }}>
                 <Descriptions.Item label={t('account.orgUnit')}>{data.orgUnit ? pick(data.orgUnit.name, data.orgUnit.nameEn) : '-'}</Descriptions.Item>
                 <Descriptions.Item label={t('account.transformerArea')}>
                   {ta ? (
@@ -378,14 +438,14 @@ export default function AccountViewPage() {
           </Col>
           <Col xs={24}>
             <Card title={t('account.section.metering')} size="small" data-testid="account-meters">
-              {(data.meteringPoints ?? []).length ? (data.meteringPoints ?? []).map((mp, i) => <MeteringPointCard key={mp.id ?? i} mp={mp} />) : <Empty description={t('meter.none')} />}
+              {(data.meteringPoints ?? []).length ? (data.meteringPoints ?? []).map((mp, i) => <MeteringPointCard key={mp.id ?? i} mp={mp} compact={isPhone} />) : <Empty description={t('meter.none')} />}
             </Card>
           </Col>
           <Col xs={24}>
             <Card size="small">
               <Tabs
                 items={[
-                  { key: 'history', label: t('account.section.history'), children: <HistoryTable rows={data.history ?? []} /> },
+                  { key: 'history', label: t('account.section.history'), children: <HistoryTable rows={data.history ?? []} refs={refs} compact={isPhone} /> },
                   { key: 'audit', label: t('account.section.audit'), children: <AuditList events={data.audit ?? []} /> },
                 ]}
               />

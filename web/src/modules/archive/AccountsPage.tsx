@@ -1,7 +1,8 @@
+import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
-import { Alert, Card, Col, Empty, Form, Grid, Input, List, Pagination, Select, Space, Table, Typography } from 'antd';
+import { Alert, Button, Card, Col, Empty, Form, Grid, Input, List, Pagination, Select, Space, Table, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
-import { EnvironmentOutlined, PhoneOutlined } from '@ant-design/icons';
+import { EnvironmentOutlined, FilterOutlined, PhoneOutlined } from '@ant-design/icons';
 import { useI18n } from '../../i18n';
 import { useDict } from '../../app/dict';
 import { PageContainer } from '../../components/PageContainer';
@@ -23,6 +24,8 @@ export default function AccountsPage() {
   const org = useOrgUnits();
   const [form] = Form.useForm();
   const list = useListQuery<AccountRow>('/accounts', FILTERS);
+  const [moreFilters, setMoreFilters] = useState(false);
+  const showFilters = !isPhone || moreFilters || !!(list.filters.orgUnitId || list.filters.customerClass || list.filters.status);
 
   const columns: ColumnsType<AccountRow> = [
     {
@@ -53,29 +56,41 @@ export default function AccountsPage() {
   return (
     <PageContainer crumbs={[{ title: t('menu.archive') }, { title: t('menu.accounts') }]} title={t('menu.accounts')}>
       <Card style={{ marginBottom: 16 }} styles={{ body: { paddingBottom: 4 } }}>
-        <QueryForm form={form} values={list.filters} onSearch={(v) => list.search(v as Record<string, string>)} testId="account-query">
+        <QueryForm form={form} values={list.filters} onSearch={(v) => list.search(v as Record<string, string>)} testId="account-query"
+          extraActions={
+            isPhone && (
+              <Button type="link" icon={<FilterOutlined />} onClick={() => setMoreFilters(!showFilters)} data-testid="account-more-filters">
+                {t('accounts.filters')}
+              </Button>
+            )
+          }
+        >
           <Col xs={24} md={16} lg={12} xl={8}>
             <Form.Item name="q" label={t('accounts.keyword')}>
               <Input allowClear placeholder={t('accounts.searchPlaceholder')} data-testid="account-search-input" onPressEnter={() => form.submit()} />
             </Form.Item>
           </Col>
-          {!org.failed && (
+          {showFilters && !org.failed && (
             <Col xs={24} sm={12} md={8} lg={6} xl={4}>
               <Form.Item name="orgUnitId" label={t('account.orgUnit')}>
                 <OrgUnitSelect tree={org.tree} placeholder={t('common.all')} />
               </Form.Item>
             </Col>
           )}
+          {showFilters && (
           <Col xs={12} sm={12} md={8} lg={6} xl={4}>
             <Form.Item name="customerClass" label={t('account.customerClass')}>
               <Select allowClear placeholder={t('common.all')} options={options('customerClasses')} />
             </Form.Item>
           </Col>
+          )}
+          {showFilters && (
           <Col xs={12} sm={12} md={8} lg={6} xl={4}>
             <Form.Item name="status" label={t('account.status')}>
               <Select allowClear placeholder={t('common.all')} options={options('accountStatuses')} />
             </Form.Item>
           </Col>
+          )}
         </QueryForm>
       </Card>
       {list.error != null && <Alert type="error" showIcon title={errorText(t, list.error)} style={{ marginBottom: 16 }} />}

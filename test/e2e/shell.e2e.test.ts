@@ -1,0 +1,244 @@
+/**
+ * Browser journeys through the web shell (docs/ui.md, ../shared/docs/user-journeys.md):
+ * counter clerk finds an account and opens its 360° view, switches language; administrator
+ * creates an org unit and a user and sees the audit event; phone-width account search.
+ * Screenshots: test-output/e2e/*.png.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { buildUi, hasChromium, launchBrowser, login, newDesktop, newPhone, screenshot, startServer, trackErrors, type TestServer } from './support.js';
+
+interface AccountItem {
+  id: number;
+  accountNo: string;
+  name: string;
+}
+
+/** A real account number from the clerk's scope (asked through the page's own session). */
+async function firstAccount(page: Page): Promise<AccountItem> {
+  const res = await page.request.get('/api/v1/accounts?page=1&pageSize=10');
+  expect(res.ok()).toBe(true);
+  const body = (await res.json()) as { items: AccountItem[] };
+  expect(body.items.length).toBeGreaterThan(0);
+  return body.items[0];
+}
+
+describe.skipIf(!hasChromium)('web shell in Chromium', () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    buildUi();
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('clerk: log in, search an account by 户号, open the 360° view, switch to English and back', async () => {
+    const ctx = await newDesktop(browser, server.baseUrl);
+    const page = await ctx.newPage();
+    const errors = trackErrors(page);
+    try {
+      // a wrong password shows the API's message
+      await page.goto('/login');
+      await page.getByTestId('login-username').fill('clerk');
+      await page.getByTestId('login-password').fill('wrong-password');
+      await page.getByTestId('login-submit').click();
+      await expect.poll(async () => (await page.getByTestId('login-error').textContent()) ?? '').not.toBe('');
+      await screenshot(page, '01-login-error');
+
+      await login(page, 'clerk');
+      await screenshot(page, '02-clerk-home');
+      const menu = page.getByTestId('side-menu');
+      await expect.poll(() => menu.textContent()).toContain('用电户查询');
+      // a clerk has no administration pages in the menu
+      expect(await menu.textContent()).not.toContain('用户管理');
+
+      const acct = await firstAccount(page);
+      await menu.getByText('用电户查询').click();
+      await page.waitForURL('**/archive/accounts**');
+      await page.getByTestId('account-search-input').fill(acct.accountNo);
+      await page.getByTestId('account-search-input').press('Enter');
+      const link = page.getByTestId('account-link').filter({ hasText: acct.accountNo });
+      await link.first().waitFor();
+      await expect.poll(() => page.getByTestId('account-link').count()).toBe(1);
+      await page.locator('.ant-spin-spinning').waitFor({ state: 'detached' });
+      await screenshot(page, '03-clerk-account-search');
+
+      await link.first().click();
+      await page.waitForURL(`**/archive/accounts/${acct.id}`);
+      await page.getByTestId('account-360').waitFor();
+      expect(await page.getByTestId('account-360-no').first().textContent()).toContain(acct.accountNo);
+      const meters = page.getByTestId('meter-asset-no');
+      await expect.poll(() => meters.count()).toBeGreaterThan(0);
+      expect(await page.getByTestId('meter-multiplier').first().textContent()).toMatch(/\d/);
+      // personal data masked
+      expect(await page.getByTestId('customer-phone').textContent()).toContain('*');
+      await screenshot(page, '04-clerk-account-360-zh');
+
+      // English
+      await page.getByTestId('lang-switch').click();
+      await expect.poll(() => page.getByTestId('side-menu').textContent()).toContain('Accounts');
+      expect(await page.getByTestId('account-360').textContent()).toContain('Metering points and meters');
+      expect(await page.evaluate(() => localStorage.getItem('voltline.lang'))).toBe('en');
+      await page.reload();
+      await page.getByTestId('account-360').waitFor();
+      await expect.poll(() => page.getByTestId('side-menu').textContent()).toContain('Accounts');
+      await screenshot(page, '05-clerk-account-360-en');
+
+      // and back to Chinese
+      await page.getByTestId('lang-switch').click();
+      await expect.poll(() => page.getByTestId('side-menu').textContent()).toContain('用电户查询');
+      expect(await page.getByTestId('account-360').textContent()).toContain('计量点与电能表');
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('clerk: edit an account in the drawer; a bad value is shown under its field', async () => {
+    const ctx = await newDesktop(browser, server.baseUrl);
+    const page = await ctx.newPage();
+    const errors = trackErrors(page);
+    try {
+      await login(page, 'clerk');
+      const acct = await firstAccount(page);
+      await page.goto(`/archive/accounts/${acct.id}`);
+      await page.getByTestId('account-360').waitFor();
+      await page.getByTestId('account-edit').click();
+      const drawer = page.getByTestId('account-edit-drawer');
+      await drawer.waitFor();
+      // contract capacity with 3 decimals: the API rejects it and names the field
+      const cap = drawer.locator('#contractCapacityKva');
+      await cap.fill('8.123');
+      await page.getByTestId('account-edit-reason').fill('e2e: capacity check');
+      await page.getByTestId('account-edit-save').click();
+      const fieldError = drawer.locator('#contractCapacityKva_help');
+      await fieldError.waitFor();
+      expect((await fieldError.textContent())?.length).toBeGreaterThan(0);
+      await screenshot(page, '06-clerk-account-edit-field-error');
+
+      await cap.fill('10');
+      await page.getByTestId('account-edit-save').click();
+      await drawer.waitFor({ state: 'hidden' });
+      await expect.poll(() => page.getByTestId('account-360').textContent()).toMatch(/合同容量10(\.00)? kVA/);
+      // the change is in the history
+      await expect.poll(() => page.getByTestId('account-history').textContent()).toContain('e2e: capacity check');
+      await screenshot(page, '07-clerk-account-after-edit');
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('admin: create an org unit and a user, then find the audit events and verify the chain', async () => {
+    const ctx = await newDesktop(browser, server.baseUrl);
+    const page = await ctx.newPage();
+    const errors = trackErrors(page);
+    const suffix = String(Date.now() % 1_000_000);
+    const unitName = `测试单位${suffix}`;
+    const username = `e2e${suffix}`;
+    try {
+      await login(page, 'admin');
+      const menu = page.getByTestId('side-menu');
+      for (const label of ['供电单位', '用户管理', '角色权限', '审计日志']) await expect.poll(() => menu.textContent()).toContain(label);
+
+      // org unit: a child of the root (company -> county)
+      await menu.getByText('供电单位').click();
+      await page.getByTestId('org-tree').waitFor();
+      await page.getByTestId('org-create-child').click();
+      const modal = page.getByRole('dialog');
+      await modal.waitFor();
+      await page.getByTestId('org-unit-code').fill(`E2E${suffix}`);
+      await page.getByTestId('org-unit-name').fill(unitName);
+      await modal.getByRole('button', { name: /保\s*存/ }).click();
+      await modal.waitFor({ state: 'hidden' });
+      await page.getByTestId('org-tree').getByText(unitName).waitFor();
+      await screenshot(page, '08-admin-org-units');
+
+      // user in the new unit
+      await menu.getByText('用户管理').click();
+      await page.getByTestId('users-table').waitFor();
+      await page.getByTestId('user-create').click();
+      const drawer = page.getByTestId('user-drawer');
+      await drawer.waitFor();
+      await page.getByTestId('user-username').fill(username);
+      await page.getByTestId('user-display-name').fill('端到端测试员');
+      await page.getByTestId('user-password').fill('Voltline@2026e2e');
+      await drawer.locator('#orgUnitId').click();
+      await page.locator('.ant-select-tree-node-content-wrapper', { hasText: unitName }).first().click();
+      await drawer.locator('#roles').click();
+      await page.locator('.ant-select-item-option', { hasText: '营业员' }).first().click();
+      await page.keyboard.press('Escape');
+      await page.getByTestId('user-save').click();
+      await drawer.waitFor({ state: 'hidden' });
+      await page.getByTestId('users-table').getByText(username).waitFor();
+      await screenshot(page, '09-admin-users');
+
+      // audit viewer: the user.create event, its before/after diff, and the chain check
+      await menu.getByText('审计日志').click();
+      await page.getByTestId('audit-table').waitFor();
+      await page.locator('#action').fill('user.create');
+      await page.getByTestId('query-submit').click();
+      const row = page.getByTestId('audit-table').locator('tr', { hasText: 'user.create' }).first();
+      await row.waitFor();
+      await row.getByTestId('audit-open').click();
+      const diff = page.getByTestId('audit-diff');
+      await diff.waitFor();
+      await expect.poll(() => diff.textContent()).toContain(username);
+      await screenshot(page, '10-admin-audit-diff');
+      await page.keyboard.press('Escape');
+      await page.getByTestId('audit-drawer').waitFor({ state: 'hidden' });
+
+      await page.locator('#action').fill('org_unit');
+      await page.getByTestId('query-reset').click();
+      await page.getByTestId('audit-verify').click();
+      const result = page.getByTestId('audit-verify-result');
+      await result.waitFor();
+      expect(await result.textContent()).toContain('审计链完整');
+      await screenshot(page, '11-admin-audit-verify');
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('phone 375×812: menu in a drawer, account search and 360° view usable', async () => {
+    const ctx = await newPhone(browser, server.baseUrl);
+    const page = await ctx.newPage();
+    const errors = trackErrors(page);
+    try {
+      await login(page, 'clerk');
+      const acct = await firstAccount(page);
+      // no side menu on a phone: it opens as a drawer
+      await page.getByTestId('menu-toggle').click();
+      const drawer = page.getByTestId('menu-drawer');
+      await drawer.getByText('用电户查询').waitFor();
+      await screenshot(page, '12-phone-menu-drawer', false);
+      await drawer.getByText('用电户查询').click();
+      await page.waitForURL('**/archive/accounts**');
+      await page.getByTestId('account-search-input').fill(acct.accountNo);
+      await page.getByTestId('query-submit').click();
+      const card = page.getByTestId('account-card').filter({ hasText: acct.accountNo });
+      await card.first().waitFor();
+      await expect.poll(() => page.getByTestId('account-card').count()).toBe(1);
+      await screenshot(page, '13-phone-account-search');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(1);
+
+      await card.first().click();
+      await page.getByTestId('account-360').waitFor();
+      await expect.poll(() => page.getByTestId('meter-asset-no').count()).toBeGreaterThan(0);
+      const overflow360 = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow360).toBeLessThanOrEqual(1);
+      await screenshot(page, '14-phone-account-360');
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+});

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// Browser tests: drive the built UI (web/dist) served by a real `voltline serve` on a fresh
+// embedded database, in Debian's Chromium via playwright-core. One worker: each file starts
+// its own server and browser. See docs/ui.md.
+export default defineConfig({
+  test: {
+    include: ['test/e2e/**/*.e2e.test.ts'],
+    testTimeout: 180_000,
+    hookTimeout: 300_000,
+    pool: 'forks',
+    maxWorkers: 1,
+    fileParallelism: false,
+    reporters: ['default'],
+  },
+});
