@@ -157,3 +157,24 @@ describe('replies', () => {
     expect(read(ok, ok[0].address, '03110000', T)).toBe(0);
   });
 });
+
+describe('fuzz: the simulated bus never throws on what it receives', () => {
+  it('random frames (any control, any data, any address incl. wildcards and broadcast)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { encodeFrame } = await import('./index.js');
+    const fleet = createFleet({ count: 5, seed: 8, startMs: T, faults: { clockDrift: 0.5, powerDown: 0.5, rollover: 0.5 } });
+    const addr = fc.oneof(
+      fc.constantFrom('000000000001', '000000000003', '999999999999', 'AAAAAAAAAAAA', '0000000000AA'),
+      fc.stringMatching(/^[0-9]{12}$/),
+    );
+    fc.assert(
+      fc.property(addr, fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 40 }), fc.integer({ min: 0, max: 40 * 24 }), (a, c, data, h) => {
+        const r = handleRequest(fleet, encodeFrame({ address: a, control: c, data }), { now: T + h * H, faults: NO_FAULTS, random: prng(h) });
+        if (r) expect(decodeMessage(r.bytes).control.direction).toBe('reply');
+      }),
+      { numRuns: 3000 },
+    );
+    // random raw bytes too
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 60 }), (b) => void handleRequest(fleet, b, opts(T))), { numRuns: 2000 });
+  });
+});

@@ -282,8 +282,8 @@ export function classOf(seed: number, index: number): CustomerClass {
   return r < 0.7 ? 'residential' : r < 0.85 ? 'commercial' : r < 0.93 ? 'industrial' : 'agriculture';
 }
 
-/** Deterministic meter profile from (seed, index). */
-export function meterProfile(seed: number, index: number, faults: SimFaults = NO_FAULTS, startMs = Date.now()): MeterProfile {
+/** Deterministic meter profile from (seed, index); `startMs` (simulator start) only places rollover faults. */
+export function meterProfile(seed: number, index: number, faults: SimFaults = NO_FAULTS, startMs = ORIGIN_MS): MeterProfile {
   const cls = classOf(seed, index);
   const r = (salt: number) => hash01(seed, index, salt);
   const size = cls === 'residential' ? 2 + 6 * r(2) : cls === 'commercial' ? 15 + 85 * r(2) : cls === 'industrial' ? 200 + 1800 * r(2) : 10 + 60 * r(2);
@@ -491,6 +491,8 @@ export function createFleet(o: FleetOptions): SimulatedMeter[] {
 
 // ------------------------------------------------------------------ request handling
 
+const KNOWN_FUNCTIONS = new Set<number>(Object.values(FN));
+
 export interface SimReply {
   bytes: Uint8Array;
   /** send after this many ms (late fault), 0 = now */
@@ -528,6 +530,7 @@ export function handleRequest(meters: ReadonlyMap<string, SimulatedMeter> | Simu
   const byAddr = Array.isArray(meters) ? undefined : meters;
   const fn = raw.control & 0x1f;
   if (raw.control & 0x80) return null; // a reply on the bus: ignore
+  if (!KNOWN_FUNCTIONS.has(fn)) return null; // not a DL/T 645-2007 function: a meter stays silent
   if (fn === FN.BROADCAST_TIME && raw.address === BROADCAST_ADDRESS) {
     try {
       const m = interpretFrame(raw);
