@@ -102,12 +102,14 @@ export async function run(args: string[]): Promise<void> {
 
   const rssBefore = process.memoryUsage().rss;
   const t0 = performance.now();
-  let summary, results;
+  let polled: Awaited<ReturnType<typeof pollMetersWithStats>>;
+  let simStats: unknown;
   try {
-    ({ summary, results } = await pollMetersWithStats({ targets, concurrency, timeoutMs, retries, backoffMs }));
+    polled = await pollMetersWithStats({ targets, concurrency, timeoutMs, retries, backoffMs });
   } finally {
-    var simStats = await stop();
+    simStats = await stop();
   }
+  const { summary, results } = polled;
   const seconds = (performance.now() - t0) / 1000;
   const ms = results.map((r) => r.ms).sort((a, b) => a - b);
   console.log(

@@ -86,7 +86,7 @@ export class PipelinedConnection {
   private take(address: string, di: string | undefined): Waiter | undefined {
     const list = this.waiting.get(address);
     if (!list || list.length === 0) return undefined;
-    let i = di === undefined ? 0 : list.findIndex((w) => w.di === di);
+    const i = di === undefined ? 0 : list.findIndex((w) => w.di === di);
     if (i < 0) return undefined;
     const [w] = list.splice(i, 1);
     if (list.length === 0) this.waiting.delete(address);
