@@ -213,6 +213,7 @@ export function rateBill(input: RateInput): RateResult {
 
   // --- ladder setup
   const prevCum0 = u.ladderPrevCum === undefined ? 0 : qty(u.ladderPrevCum, 'usage.ladderPrevCum');
+  if (prevCum0 > 0 && segs.every((s) => s.ct.ladder && !s.ct.ladder.annual)) warnings.push('usage.ladderPrevCum ignored: monthly ladder (domain-cn §1.3)');
   const hh = u.householdSize;
   if (hh !== undefined && (!Number.isInteger(hh) || hh < 1)) throw new ValidationError('usage.householdSize', 'must be a positive integer');
 
@@ -242,7 +243,8 @@ export function rateBill(input: RateInput): RateResult {
     si.month = month;
     si.e = s.e;
     si.total = s.total;
-    si.prevCum = prevCum;
+    // §1.3: a monthly ladder starts every bill at 0; only annual ladders carry the cumulative
+    si.prevCum = ct.ladder?.annual ? prevCum : 0;
     if (ct.ladder) si.thresholds = ladderThresholds(ct, u, s, segs, D, k, warnings);
     si.method = method;
     si.capacity = capacity;
