@@ -207,6 +207,57 @@ describe.skipIf(!hasChromium)('web shell in Chromium', () => {
     }
   });
 
+  it('roles: menus follow permissions, data scope, manager chart, customer home, logout', async () => {
+    const ctx = await newDesktop(browser, server.baseUrl);
+    const page = await ctx.newPage();
+    const errors = trackErrors(page);
+    try {
+      // clerk: an account of another 供电所 is out of scope
+      await login(page, 'clerk');
+      let foreign: number | null = null;
+      for (let id = 1; id <= 40 && foreign === null; id++) {
+        const res = await page.request.get(`/api/v1/accounts/${id}`);
+        if (res.status() === 403) foreign = id;
+      }
+      expect(foreign).not.toBeNull();
+      await page.goto(`/archive/accounts/${foreign}`);
+      await page.getByText('403', { exact: true }).waitFor();
+      await screenshot(page, '15-clerk-out-of-scope');
+      // a clerk cannot open admin pages even by URL
+      await page.goto('/system/users');
+      await page.getByText('403', { exact: true }).waitFor();
+      // logout returns to the login page and the session is gone
+      await page.getByTestId('user-menu').click();
+      await page.getByTestId('logout').click();
+      await page.waitForURL('**/login');
+      expect((await page.request.get('/api/v1/auth/me')).status()).toBe(401);
+
+      // manager: statistics permission -> chart on the home page; no user administration writes
+      await login(page, 'manager');
+      await page.getByTestId('chart-accounts-by-class').locator('canvas').waitFor();
+      const menu = await page.getByTestId('side-menu').textContent();
+      expect(menu).toContain('审计日志');
+      expect(menu).not.toContain('角色权限');
+      await screenshot(page, '16-manager-home-chart');
+      await page.getByTestId('user-menu').click();
+      await page.getByTestId('logout').click();
+      await page.waitForURL('**/login');
+
+      // customer: only their own accounts, no archive menu
+      await login(page, 'customer');
+      const mine = page.getByTestId('home-my-accounts');
+      await mine.locator('a.vl-mono').first().waitFor();
+      expect(await page.getByTestId('side-menu').textContent()).not.toContain('客户档案');
+      await screenshot(page, '17-customer-home');
+      await mine.locator('a.vl-mono').first().click();
+      await page.getByTestId('account-360').waitFor();
+      expect(await page.getByTestId('account-edit').count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('phone 375×812: menu in a drawer, account search and 360° view usable', async () => {
     const ctx = await newPhone(browser, server.baseUrl);
     const page = await ctx.newPage();

@@ -131,12 +131,19 @@ export async function login(page: Page, username: string, password = PASSWORD): 
   await page.getByTestId('login-username').fill(username);
   await page.getByTestId('login-password').fill(password);
   await page.getByTestId('login-submit').click();
-  await page.getByTestId('home-welcome').waitFor({ timeout: 30_000 });
+  try {
+    await page.getByTestId('home-welcome').waitFor({ timeout: 30_000 });
+  } catch (e) {
+    const shown = await page.getByTestId('login-error').textContent().catch(() => null);
+    await screenshot(page, `login-failed-${username}`).catch(() => undefined);
+    throw new Error(`login as ${username} failed (url ${page.url()}, message: ${shown ?? 'none'}): ${(e as Error).message}`);
+  }
 }
 
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
   fs.mkdirSync(screenshotDir, { recursive: true });
   const file = path.join(screenshotDir, `${name}.png`);
+  await page.waitForTimeout(400); // let drawers, modals and messages finish their animation
   await page.screenshot({ path: file, fullPage });
   return file;
 }

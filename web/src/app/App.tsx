@@ -31,17 +31,17 @@ function FullPageSpin() {
 }
 
 function RequireAuth({ children }: { children: ReactNode }) {
-  const { user, loading } = useAuth();
+  const { user, loading, loggedOut } = useAuth();
   const location = useLocation();
   if (loading) return <FullPageSpin />;
-  if (!user) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  if (!user) return <Navigate to="/login" replace state={loggedOut ? null : { from: location.pathname + location.search }} />;
   return <>{children}</>;
 }
 
-function RequireCap({ cap, children }: { cap: Capability; children: ReactNode }) {
+function RequireCap({ cap, orCap, children }: { cap: Capability; orCap?: Capability; children: ReactNode }) {
   const { user } = useAuth();
   const { t } = useI18n();
-  if (!can(user, cap)) return <Result status="403" title="403" subTitle={t('error.FORBIDDEN')} />;
+  if (!can(user, cap) && !(orCap && can(user, orCap))) return <Result status="403" title="403" subTitle={t('error.FORBIDDEN')} />;
   return <Suspense fallback={<FullPageSpin />}>{children}</Suspense>;
 }
 
@@ -81,7 +81,7 @@ export function App() {
                 >
                   <Route index element={<HomePage />} />
                   <Route path="archive/accounts" element={<RequireCap cap="account.read"><AccountsPage /></RequireCap>} />
-                  <Route path="archive/accounts/:id" element={<RequireCap cap="account.read"><AccountViewPage /></RequireCap>} />
+                  <Route path="archive/accounts/:id" element={<RequireCap cap="account.read" orCap="portal.self"><AccountViewPage /></RequireCap>} />
                   <Route path="archive/customers" element={<RequireCap cap="customer.read"><CustomersPage /></RequireCap>} />
                   <Route path="archive/customers/:id" element={<RequireCap cap="customer.read"><CustomerViewPage /></RequireCap>} />
                   <Route path="system/org-units" element={<RequireCap cap="org.read"><OrgUnitsPage /></RequireCap>} />

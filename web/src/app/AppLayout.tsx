@@ -126,9 +126,11 @@ export function AppLayout() {
   return (
     <Layout style={{ minHeight: '100vh' }}>
       {!isPhone && (
-        <Sider collapsible collapsed={collapsed} trigger={null} width={220} style={{ position: 'sticky', top: 0, height: '100vh', overflow: 'auto' }}>
-          {brand(collapsed)}
-          {menu}
+        <Sider collapsible collapsed={collapsed} trigger={null} width={220}>
+          <div style={{ position: 'sticky', top: 0, maxHeight: '100vh', overflowY: 'auto' }}>
+            {brand(collapsed)}
+            {menu}
+          </div>
         </Sider>
       )}
       {isPhone && (

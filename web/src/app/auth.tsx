@@ -9,6 +9,8 @@ interface AuthValue {
   login: (username: string, password: string) => Promise<User>;
   logout: () => Promise<void>;
   refresh: () => Promise<void>;
+  /** true after an explicit logout (the next login starts at home, not at the last page) */
+  loggedOut: boolean;
 }
 
 const AuthContext = createContext<AuthValue | null>(null);
@@ -16,6 +18,7 @@ const AuthContext = createContext<AuthValue | null>(null);
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null>(null);
   const [loading, setLoading] = useState(true);
+  const [loggedOut, setLoggedOut] = useState(false);
 
   const refresh = useCallback(async () => {
     try {
@@ -44,6 +47,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     } catch {
       /* keep login answer */
     }
+    setLoggedOut(false);
     setUser(u);
     return u;
   }, []);
@@ -54,10 +58,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     } catch {
       /* session may already be gone */
     }
+    setLoggedOut(true);
     setUser(null);
   }, []);
 
-  const value = useMemo(() => ({ user, loading, login, logout, refresh }), [user, loading, login, logout, refresh]);
+  const value = useMemo(() => ({ user, loading, login, logout, refresh, loggedOut }), [user, loading, login, logout, refresh, loggedOut]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

@@ -20,6 +20,7 @@ const CAPABILITIES = {
   'audit.read': ['audit.read', 'audit.view', 'audit.list'],
   'audit.verify': ['audit.verify'],
   'stats.read': ['stats.read'],
+  'portal.self': ['portal.self'],
 } as const;
 
 export type Capability = keyof typeof CAPABILITIES;

@@ -24,3 +24,18 @@ export function errorText(t: TFunction, e: unknown): string {
   }
   return e instanceof Error ? e.message : String(e);
 }
+
+/** The message to show under a form field: the API's text without its `field: ` prefix. */
+export function fieldMessage(e: unknown): string {
+  if (e instanceof ApiError) {
+    const f = e.field;
+    let m = e.message;
+    if (f && m.startsWith(`${f}: `)) m = m.slice(f.length + 2);
+    else {
+      const short = f?.split(/[./]/).pop();
+      if (short && m.startsWith(`${short}: `)) m = m.slice(short.length + 2);
+    }
+    return m;
+  }
+  return e instanceof Error ? e.message : String(e);
+}

@@ -73,6 +73,8 @@ export const zh = {
 
   'home.welcome': '您好，{name}',
   'home.shortcuts': '快捷入口',
+  'home.recentAccounts': '最近查看的用电户',
+  'home.myAccounts': '我的用电户',
   'home.accountsByClass': '用电户按用电类别分布',
 
   'accounts.keyword': '关键字',
@@ -351,6 +353,8 @@ export const en: Record<MessageKey, string> = {
 
   'home.welcome': 'Hello, {name}',
   'home.shortcuts': 'Shortcuts',
+  'home.recentAccounts': 'Recently viewed accounts',
+  'home.myAccounts': 'My accounts',
   'home.accountsByClass': 'Accounts by customer class',
 
   'accounts.keyword': 'Keyword',

@@ -8,7 +8,7 @@ import { useAuth } from '../../app/auth';
 import { useDict } from '../../app/dict';
 import { can } from '../../app/permissions';
 import { PageContainer } from '../../components/PageContainer';
-import { errorText } from '../../components/errors';
+import { errorText, fieldMessage } from '../../components/errors';
 import { useOrgUnits, type OrgTreeNode } from '../../components/orgUnits';
 
 /** Which kinds may sit under which (mirrors the server's rule; the server checks again). */
@@ -65,7 +65,7 @@ function OrgUnitModal({ mode, onClose, onDone }: { mode: Mode; onClose: () => vo
       }
     } catch (e) {
       const f = e instanceof ApiError ? e.field : undefined;
-      if (f && ['code', 'name', 'nameEn', 'kind'].includes(f)) form.setFields([{ name: f as 'name', errors: [(e as Error).message] }]);
+      if (f && ['code', 'name', 'nameEn', 'kind'].includes(f)) form.setFields([{ name: f as 'name', errors: [fieldMessage(e)] }]);
       else setError(errorText(t, e));
     } finally {
       setSaving(false);

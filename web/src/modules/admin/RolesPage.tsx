@@ -8,7 +8,7 @@ import { useAuth } from '../../app/auth';
 import { can } from '../../app/permissions';
 import { useRoles } from '../../app/useRoles';
 import { PageContainer } from '../../components/PageContainer';
-import { errorText } from '../../components/errors';
+import { errorText, fieldMessage } from '../../components/errors';
 import { PAGE_SIZES } from '../../components/useListQuery';
 
 /** Checkbox matrix: one row per module, one checkbox per permission, a select-all per module. */
@@ -95,7 +95,7 @@ function RoleDrawer({ open, editing, permissions, onClose, onSaved }: { open: bo
       onSaved();
     } catch (e) {
       const f = e instanceof ApiError ? e.field : undefined;
-      if (f && ['code', 'nameZh', 'nameEn', 'permissions'].includes(f)) form.setFields([{ name: f as 'nameZh', errors: [(e as Error).message] }]);
+      if (f && ['code', 'nameZh', 'nameEn', 'permissions'].includes(f)) form.setFields([{ name: f as 'nameZh', errors: [fieldMessage(e)] }]);
       else setError(errorText(t, e));
     } finally {
       setSaving(false);

@@ -12,7 +12,7 @@ import { formatDateTime } from '../../app/format';
 import { PageContainer } from '../../components/PageContainer';
 import { QueryForm } from '../../components/QueryForm';
 import { PAGE_SIZES, useListQuery } from '../../components/useListQuery';
-import { errorText } from '../../components/errors';
+import { errorText, fieldMessage } from '../../components/errors';
 import { OrgUnitSelect, useOrgUnits } from '../../components/orgUnits';
 
 interface UserForm {
@@ -64,7 +64,7 @@ function UserDrawer({ open, editing, onClose, onSaved }: { open: boolean; editin
       onSaved();
     } catch (e) {
       const f = e instanceof ApiError ? e.field : undefined;
-      if (f && USER_FIELDS.includes(f)) form.setFields([{ name: f as keyof UserForm, errors: [(e as Error).message] }]);
+      if (f && USER_FIELDS.includes(f)) form.setFields([{ name: f as keyof UserForm, errors: [fieldMessage(e)] }]);
       else setError(errorText(t, e));
     } finally {
       setSaving(false);
@@ -138,7 +138,7 @@ function ResetPasswordModal({ user, onClose }: { user: UserRow | null; onClose: 
       message.success(t('common.saved'));
       onClose();
     } catch (e) {
-      if (e instanceof ApiError && e.field === 'password') form.setFields([{ name: 'password', errors: [e.message] }]);
+      if (e instanceof ApiError && e.field === 'password') form.setFields([{ name: 'password', errors: [fieldMessage(e)] }]);
       else message.error(errorText(t, e));
     } finally {
       setSaving(false);

@@ -5,7 +5,7 @@ import { api, ApiError } from '../../api/client';
 import type { Account360 } from '../../api/types';
 import { useI18n } from '../../i18n';
 import { useDict } from '../../app/dict';
-import { errorText } from '../../components/errors';
+import { errorText, fieldMessage } from '../../components/errors';
 import { OrgUnitSelect, useOrgUnits } from '../../components/orgUnits';
 import { RemoteSelect } from '../../components/RemoteSelect';
 
@@ -95,7 +95,7 @@ export function AccountEditDrawer({ open, data, onClose, onSaved }: { open: bool
     } catch (e) {
       const field = e instanceof ApiError ? formFieldOf(e.field) : undefined;
       if (field) {
-        form.setFields([{ name: field as FieldName, errors: [e instanceof ApiError ? e.message : String(e)] }]);
+        form.setFields([{ name: field as FieldName, errors: [fieldMessage(e)] }]);
         form.scrollToField(field);
       } else if (e instanceof ApiError && e.code === 'CONFLICT') {
         setFormError(t('accountEdit.conflict'));

@@ -16,6 +16,7 @@ import { errorText } from '../../components/errors';
 import { useFieldFormat } from '../../components/fieldValues';
 import { AuditDiffDrawer } from '../../components/AuditDiff';
 import { AccountEditDrawer } from './AccountEditDrawer';
+import { rememberAccount } from '../../app/recent';
 
 function ratio(primary: unknown, secondary: unknown, given?: unknown): string {
   if (typeof given === 'string' && given) return given;
@@ -259,24 +260,29 @@ export default function AccountViewPage() {
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
   const [editing, setEditing] = useState(false);
+  const username = user?.username;
 
   const load = useCallback(async () => {
     setLoading(true);
     setError(null);
     try {
-      setData(await api.get<Account360>(`/accounts/${encodeURIComponent(id ?? '')}`));
+      const d = await api.get<Account360>(`/accounts/${encodeURIComponent(id ?? '')}`);
+      setData(d);
+      rememberAccount(username, { id: d.account.id, accountNo: d.account.accountNo, name: d.account.name ?? d.customer?.name });
     } catch (e) {
       setError(e);
     } finally {
       setLoading(false);
     }
-  }, [id]);
+  }, [id, username]);
 
   useEffect(() => {
     void load();
   }, [load]);
 
-  const crumbs = [{ title: t('menu.archive') }, { title: t('menu.accounts'), path: '/archive/accounts' }, { title: data?.account.accountNo ?? t('account.view') }];
+  const crumbs = can(user, 'account.read')
+    ? [{ title: t('menu.archive') }, { title: t('menu.accounts'), path: '/archive/accounts' }, { title: data?.account.accountNo ?? t('account.view') }]
+    : [{ title: t('menu.home'), path: '/' }, { title: data?.account.accountNo ?? t('account.view') }];
 
   if (error) {
     const status = error instanceof ApiError && (error.status === 404 || error.status === 403) ? (String(error.status) as '404' | '403') : 'error';
@@ -369,7 +375,7 @@ export default function AccountViewPage() {
               title={t('account.section.customer')}
               size="small"
               style={{ height: '100%' }}
-              extra={c?.id ? <Link to={`/archive/customers/${c.id}`}>{t('common.detail')}</Link> : undefined}
+              extra={c?.id && can(user, 'customer.read') ? <Link to={`/archive/customers/${c.id}`}>{t('common.detail')}</Link> : undefined}
             >
               {c ? (
                 <Descriptions size="small" column={1} colon={false} styles={{ label: { color: '#888' } }}>

@@ -11,7 +11,7 @@ import { can } from '../../app/permissions';
 import { formatDate } from '../../app/format';
 import { PageContainer } from '../../components/PageContainer';
 import { AccountStatusTag } from '../../components/StatusTag';
-import { errorText } from '../../components/errors';
+import { errorText, fieldMessage } from '../../components/errors';
 import { customerKindLabel } from './CustomersPage';
 
 type Detail = Customer & { customer?: Customer };
@@ -46,7 +46,7 @@ function CustomerEditDrawer({ open, customer, onClose, onSaved }: { open: boolea
       onSaved();
     } catch (e) {
       const f = e instanceof ApiError ? e.field?.split(/[./]/).pop() : undefined;
-      if (f && ['name', 'phone', 'address'].includes(f)) form.setFields([{ name: f as 'name', errors: [(e as Error).message] }]);
+      if (f && ['name', 'phone', 'address'].includes(f)) form.setFields([{ name: f as 'name', errors: [fieldMessage(e)] }]);
       else setError(errorText(t, e));
     } finally {
       setSaving(false);

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
-import { useNavigate } from 'react-router-dom';
-import { Card, Col, Input, Row, Space, Tag, Typography } from 'antd';
+import { Link, useNavigate } from 'react-router-dom';
+import { Alert, Card, Col, Input, List, Row, Space, Tag, Typography } from 'antd';
 import { SearchOutlined } from '@ant-design/icons';
 import { useAuth } from '../../app/auth';
 import { useI18n } from '../../i18n';
@@ -9,7 +9,10 @@ import { visibleLeaves } from '../../app/menu';
 import { roleLabel } from '../../app/roles';
 import { useDict } from '../../app/dict';
 import { api } from '../../api/client';
-import type { Page } from '../../api/types';
+import type { AccountRow, Page } from '../../api/types';
+import { recentAccounts } from '../../app/recent';
+import { errorText } from '../../components/errors';
+import { AccountStatusTag } from '../../components/StatusTag';
 import { EChart, type ChartOption } from '../../components/EChart';
 import { formatQuantity } from '../../app/format';
 
@@ -60,6 +63,63 @@ function AccountsByClassChart() {
   );
 }
 
+/** Customer portal users: their own accounts (the server limits the list to them). */
+function MyAccounts() {
+  const { t } = useI18n();
+  const { label } = useDict();
+  const [items, setItems] = useState<AccountRow[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    api
+      .get<Page<AccountRow>>('/accounts', { page: 1, pageSize: 20 })
+      .then((p) => setItems(p.items ?? []))
+      .catch((e) => {
+        setError(e);
+        setItems([]);
+      });
+  }, []);
+  return (
+    <Card title={t('home.myAccounts')} size="small" loading={items === null} style={{ marginBottom: 16 }} data-testid="home-my-accounts">
+      {error != null && <Alert type="error" showIcon title={errorText(t, error)} />}
+      <List
+        dataSource={items ?? []}
+        locale={{ emptyText: t('common.noData') }}
+        renderItem={(a) => (
+          <List.Item extra={<AccountStatusTag status={a.status} />}>
+            <List.Item.Meta
+              title={
+                <Link to={`/archive/accounts/${a.id}`} className="vl-mono">
+                  {a.accountNo}
+                </Link>
+              }
+              description={`${a.name} · ${a.address ?? ''} · ${label('customerClasses', a.customerClass)}`}
+            />
+          </List.Item>
+        )}
+      />
+    </Card>
+  );
+}
+
+function RecentAccounts({ username }: { username: string }) {
+  const { t } = useI18n();
+  const items = recentAccounts(username);
+  if (!items.length) return null;
+  return (
+    <Card title={t('home.recentAccounts')} size="small" style={{ marginBottom: 16 }} data-testid="home-recent">
+      <Space wrap>
+        {items.map((a) => (
+          <Link key={a.id} to={`/archive/accounts/${a.id}`}>
+            <Tag style={{ padding: '4px 8px', cursor: 'pointer' }}>
+              <span className="vl-mono">{a.accountNo}</span> {a.name}
+            </Tag>
+          </Link>
+        ))}
+      </Space>
+    </Card>
+  );
+}
+
 export function HomePage() {
   const { user } = useAuth();
   const { t, lang, pick } = useI18n();
@@ -94,7 +154,9 @@ export function HomePage() {
           />
         )}
       </Card>
-      <Typography.Title level={5}>{t('home.shortcuts')}</Typography.Title>
+      {canSearch && user && <RecentAccounts username={user.username} />}
+      {!canSearch && can(user, 'portal.self') && <MyAccounts />}
+      {shortcuts.length > 0 && <Typography.Title level={5}>{t('home.shortcuts')}</Typography.Title>}
       <Row gutter={[16, 16]} style={{ marginBottom: 16 }}>
         {shortcuts.map((s) => (
           <Col key={s.path} xs={12} sm={8} md={6} xl={4}>
