@@ -176,12 +176,16 @@ export function rateBill(input: RateInput): RateResult {
       segs[1].e = regs.map((r, p) => r - beforeRegs[p]);
       segs[1].total = total - before;
     } else {
-      for (let p = 0; p < 5; p++) {
-        if (regs[p] === 0) continue;
-        const parts = splitCumulative(regs[p], weights, 100);
-        parts.forEach((x, i) => (segs[i].e[p] = x));
-      }
-      for (const s of segs) s.total = s.e.reduce((a, b) => a + b, 0);
+      // §1.6: the TOTAL is split by days in integer kWh; registers follow the total by their shares
+      const totals = splitCumulative(total, weights, 100);
+      const unit = regs.every((r) => r % 100 === 0) ? 100 : 1;
+      let rest = regs.slice();
+      segs.forEach((s, i) => {
+        const part = i === segs.length - 1 ? rest : splitByShare(rest, totals[i], unit);
+        s.e = part;
+        s.total = totals[i];
+        rest = rest.map((r, p) => r - part[p]);
+      });
       if (!anyTou) {
         // non-TOU: split the total itself (registers may be absent)
         const parts = splitCumulative(total, weights, 100);
@@ -333,7 +337,8 @@ export function formatLine(t: LineTemplate, q: number, price: number, amount: nu
   return line;
 }
 
-function splitByShare(regs: number[], part: number): number[] {
+/** Split `part` over registers by their shares (rounded at `unit`, last register absorbs the remainder). */
+function splitByShare(regs: number[], part: number, unit = 1): number[] {
   const sum = regs.reduce((a, b) => a + b, 0);
   const out = [0, 0, 0, 0, 0];
   if (sum === 0) return out;
@@ -341,7 +346,7 @@ function splitByShare(regs: number[], part: number): number[] {
   let last = -1;
   for (let p = 0; p < 5; p++) {
     if (!regs[p]) continue;
-    out[p] = divRoundHalfUp(part * regs[p], sum);
+    out[p] = Math.min(regs[p], divRoundHalfUp(part * regs[p], sum * unit) * unit);
     acc += out[p];
     last = p;
   }

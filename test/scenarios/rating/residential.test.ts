@@ -156,3 +156,39 @@ describe('§1.6 R-3 tariff change inside a billing period', () => {
     expect(r.lines.filter((l) => l.segment === 1).map((l) => l.quantity)).toEqual(['120', '80', '50']);
   });
 });
+
+describe('§1.6 with TOU and interval data', () => {
+  const j = tariffJson('zj-resident-annual-ladder-tou.json');
+  const oldV = { ...j, effectiveTo: '2024-07-01' };
+  const newV = { ...j, effectiveFrom: '2024-07-01', tou: { ...(j.tou as object), periodPrices: { PEAK: '0.600', VALLEY: '0.300' } } };
+
+  it('the total is split by days (integer kWh), registers by share; the annual cumulative carries over', () => {
+    const r = rateBill({ tariff: [oldV, newV], usage: { periodStart: '2024-06-16', periodEnd: '2024-07-15', tou: { PEAK: 201, VALLEY: 99 }, ladderPrevCum: 2700 } });
+    expect(r.details.segments.map((s) => s.kwh)).toEqual(['150', '150']);
+    const seg1 = r.lines.filter((l) => l.segment === 1);
+    const seg2 = r.lines.filter((l) => l.segment === 2);
+    expect(seg1.map((l) => [l.code, l.quantity])).toEqual([['ENERGY_PEAK', '101'], ['ENERGY_VALLEY', '49'], ['LADDER_T2_SURCHARGE', '90'], ['LADDER_T3_SURCHARGE', '0']]);
+    expect(seg2.map((l) => [l.code, l.quantity, l.unitPrice])).toEqual([
+      ['ENERGY_PEAK', '100', '0.600000'],
+      ['ENERGY_VALLEY', '50', '0.300000'],
+      ['LADDER_T2_SURCHARGE', '150', '0.050000'],
+      ['LADDER_T3_SURCHARGE', '0', '0.300000'],
+    ]);
+    expect(r.details.tiers).toEqual(['60', '240', '0']);
+  });
+
+  it('interval data are assigned to the version in force on their date (no proration needed)', () => {
+    // 2024-06-30 and 2024-07-01, hourly, 1 kWh each hour
+    const values = new Array(48).fill(1);
+    const r = rateBill({ tariff: [oldV, newV], usage: { periodStart: '2024-06-30', periodEnd: '2024-07-01', interval: { start: '2024-06-30T00:00', intervalMinutes: 60, values } } });
+    expect(r.details.segments.map((s) => s.kwh)).toEqual(['24', '24']);
+    expect(r.lines.filter((l) => l.segment === 2 && l.code === 'ENERGY_PEAK')[0]).toMatchObject({ quantity: '14', amount: '8.40' });
+    expect(() =>
+      rateBill({ tariff: [oldV, newV], usage: { periodStart: '2024-06-30', periodEnd: '2024-06-30', interval: { start: '2024-06-30T00:00', intervalMinutes: 60, values } } }),
+    ).toThrow(/usage.interval.values.24/);
+  });
+
+  it('a period with no version in force is an error naming the tariff', () => {
+    expect(() => rateBill({ tariff: newV, usage: { periodStart: '2024-06-16', periodEnd: '2024-07-15', tou: { PEAK: 1, VALLEY: 1 } } })).toThrow(/tariff: no tariff version in force on 2024-06-16/);
+  });
+});
