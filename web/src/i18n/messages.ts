@@ -69,7 +69,7 @@ export const zh = {
   'password.new': '新密码',
   'password.confirm': '确认新密码',
   'password.mismatch': '两次输入的密码不一致',
-  'password.policy': '至少 10 位，包含大小写字母、数字和符号中的三类',
+  'password.policy': '8-128 位，至少包含小写字母、大写字母、数字、符号中的三类，且不含用户名',
 
   'home.welcome': '您好，{name}',
   'home.shortcuts': '快捷入口',
@@ -349,7 +349,7 @@ export const en: Record<MessageKey, string> = {
   'password.new': 'New password',
   'password.confirm': 'Confirm new password',
   'password.mismatch': 'The passwords do not match',
-  'password.policy': 'At least 10 characters with three of: upper case, lower case, digits, symbols',
+  'password.policy': '8-128 characters with three of: lower case, upper case, digits, symbols; not containing the username',
 
   'home.welcome': 'Hello, {name}',
   'home.shortcuts': 'Shortcuts',
