@@ -58,6 +58,7 @@ export function periodPricesMicro(v: TariffVersion, overrides?: Record<string, n
       out[i] = parsePrice(explicit);
       continue;
     }
+    if (tou.periodPrices && !tou.ratios) continue; // explicit price list: unlisted periods are not priced
     const ratio = ratioMicro(v, p);
     if (ratio < 0) continue;
     // Σ floated × ratio, rounded once to 6 dp, plus the non-floated components

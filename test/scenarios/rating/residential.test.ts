@@ -192,3 +192,9 @@ describe('§1.6 with TOU and interval data', () => {
     expect(() => rateBill({ tariff: newV, usage: { periodStart: '2024-06-16', periodEnd: '2024-07-15', tou: { PEAK: 1, VALLEY: 1 } } })).toThrow(/tariff: no tariff version in force on 2024-06-16/);
   });
 });
+
+describe('periods outside the scheme', () => {
+  it('energy on a period the tariff does not price is rejected naming the register', () => {
+    expect(() => rateBill({ tariff: zj, usage: { ...july, tou: { PEAK: 1, VALLEY: 1, FLAT: 5 } } })).toThrow(/usage.tou.FLAT/);
+  });
+});
