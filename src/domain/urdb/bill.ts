@@ -2,7 +2,7 @@
  * Bill an hourly (or sub-hourly) load profile month by month against an imported URDB rate with
  * NREL SAM semantics:
  * - energy: per month, kWh per TOU period; tiers apply to the month's TOTAL kWh (bounds in kWh,
- *   kWh × days for `kWh daily`, kWh × monthly peak kW for `kWh/kW`), each tier's kWh is split
+ *   kWh × days for `kWh daily`, kWh × monthly peak kW for `kWh/kW`, both for `kWh/kW daily`), each tier's kWh is split
  *   across periods in proportion to their usage and priced at that period's tier rate;
  * - TOU demand: per month and demand period, the maximum interval kW, tiered;
  * - flat demand: per month, the maximum kW of the month, tiered by the month's flat period;
@@ -156,7 +156,8 @@ export function billUrdb(rate: UrdbRate, load: Float64Array | number[], cal?: Ur
         let lo = 0;
         for (let t = 0; t < tiers.length; t++) {
           const tier = tiers[t];
-          const hi = tier.unit === 'kWh' ? tier.max : tier.unit === 'kWh daily' ? tier.max * MONTH_DAYS[m] : tier.max * peak;
+          const u = tier.unit;
+          const hi = u === 'kWh' ? tier.max : u === 'kWh daily' ? tier.max * MONTH_DAYS[m] : u === 'kWh/kW' ? tier.max * peak : tier.max * peak * MONTH_DAYS[m];
           if (E > lo) energy += ((E < hi ? E : hi) - lo) * share * tier.rate;
           lo = hi;
           if (E <= lo) break;

@@ -7,7 +7,7 @@
  */
 import { AppError, ValidationError } from '../errors.js';
 
-export type EnergyUnit = 'kWh' | 'kWh daily' | 'kWh/kW';
+export type EnergyUnit = 'kWh' | 'kWh daily' | 'kWh/kW' | 'kWh/kW daily';
 
 export interface UrdbTier {
   /** upper bound of the tier (in the tier's unit); Infinity for the last tier */
@@ -81,7 +81,9 @@ function tiers(v: unknown, field: string, energy: boolean): Array<Array<UrdbTier
       const out: UrdbTier & { unit?: EnergyUnit } = { max, rate };
       if (energy) {
         const unit = (t.unit ?? 'kWh') as string;
-        if (unit !== 'kWh' && unit !== 'kWh daily' && unit !== 'kWh/kW') throw unsupported(`${f}.unit`, `energy tier unit "${unit}" is not supported (kWh, kWh daily, kWh/kW)`);
+        if (unit !== 'kWh' && unit !== 'kWh daily' && unit !== 'kWh/kW' && unit !== 'kWh/kW daily') {
+          throw unsupported(`${f}.unit`, `energy tier unit "${unit}" is not supported (kWh, kWh daily, kWh/kW, kWh/kW daily)`);
+        }
         out.unit = unit;
       } else if (t.unit !== undefined && t.unit !== 'kW') {
         throw unsupported(`${f}.unit`, `demand tier unit "${String(t.unit)}" is not supported (kW)`);

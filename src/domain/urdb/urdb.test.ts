@@ -65,6 +65,11 @@ describe('URDB billing (hand-computed, 1 kW flat load, Jan = 744 kWh split 372/3
   it('kWh/kW tiers scale with the month peak (1 kW → 50 kWh): 218.20', () => {
     expect(cents(billUrdb(importUrdbRate(rate('kWh/kW')), load()).months[0].energy)).toBe('218.20');
   });
+  it('kWh/kW daily tiers scale with peak × days (1 kW × 31 × 10 = 310 kWh): 192.20', () => {
+    const r = rate('kWh daily');
+    for (const p of r.energyratestructure) for (const t of p) t.unit = 'kWh/kW daily';
+    expect(cents(billUrdb(importUrdbRate(r), load()).months[0].energy)).toBe('192.20');
+  });
   it('kWh daily tiers scale with days (31 × 10 = 310 kWh): 192.20', () => {
     expect(cents(billUrdb(importUrdbRate(rate('kWh daily')), load()).months[0].energy)).toBe('192.20');
   });
