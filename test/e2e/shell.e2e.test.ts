@@ -84,7 +84,7 @@ describe.skipIf(!hasChromium)('web shell in Chromium', () => {
       await page.getByTestId('lang-switch').click();
       await expect.poll(() => page.getByTestId('side-menu').textContent()).toContain('Accounts');
       expect(await page.getByTestId('account-360').textContent()).toContain('Metering points and meters');
-      expect(await page.evaluate(() => localStorage.getItem('voltline.lang'))).toBe('en');
+      expect(await page.evaluate("localStorage.getItem('voltline.lang')")).toBe('en');
       await page.reload();
       await page.getByTestId('account-360').waitFor();
       await expect.poll(() => page.getByTestId('side-menu').textContent()).toContain('Accounts');
@@ -278,13 +278,13 @@ describe.skipIf(!hasChromium)('web shell in Chromium', () => {
       await card.first().waitFor();
       await expect.poll(() => page.getByTestId('account-card').count()).toBe(1);
       await screenshot(page, '13-phone-account-search');
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
       expect(overflow).toBeLessThanOrEqual(1);
 
       await card.first().click();
       await page.getByTestId('account-360').waitFor();
       await expect.poll(() => page.getByTestId('meter-asset-no').count()).toBeGreaterThan(0);
-      const overflow360 = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow360 = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
       expect(overflow360).toBeLessThanOrEqual(1);
       await screenshot(page, '14-phone-account-360');
       expect(errors).toEqual([]);
