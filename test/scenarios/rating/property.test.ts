@@ -1,8 +1,8 @@
 // Property test: the scaled-integer engine agrees with an independent decimal.js reference
-// implementation of domain-cn §0–§4 on ≥ 100,000 random cases across components
+// implementation of domain-cn §0–§4 on 110,000 random cases across components
 // (ladder ± TOU, itemised and all-in commercial TOU, float bases, basic-charge methods with the
 // 40 % floor / 105 % / 260 kWh/kVA rules, PF adjustment with all three standards and both Q modes,
-// PF base components, fixed and minimum charges, amounts beyond 2^53 分·µ).
+// PF base components, fixed and minimum charges, amounts beyond 2^53 分·µ, tariff changes inside a period).
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -235,6 +235,46 @@ describe('engine ≡ decimal reference (fast-check)', () => {
         },
       ),
       { numRuns: 50_000, seed: 11 },
+    );
+  });
+
+  it('§1.6 tariff change inside the period: split by days, monthly ladder thresholds split too (10,000 cases)', () => {
+    const base = { code: 'P-SPLIT', name: { zh: '随机', en: 'random' }, province: 'X', customerClasses: ['居民'], voltageLevels: ['LV'] };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 2, max: 60 }), fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: 3000, max: 9000 }), fc.integer({ min: 3000, max: 9000 }), fc.boolean(), fc.integer({ min: 10, max: 900 }),
+        (E, days, kr, pOld, pNew, ladder, t1) => {
+          const k = 1 + (kr % (days - 1)); // change day strictly inside the period
+          const start = Date.UTC(2024, 2, 1);
+          const iso = (d: number) => new Date(start + d * 86400000).toISOString().slice(0, 10);
+          const change = iso(k);
+          const mk = (price: number, from: string, to: string | null) => ({
+            ...base, effectiveFrom: from, effectiveTo: to,
+            energyComponents: [{ code: 'ENERGY', name: { zh: '电度', en: 'energy' }, kind: 'ENERGY', price: (price / 10000).toFixed(4) }],
+            ...(ladder ? { ladder: { cycle: 'MONTHLY', thresholds: [t1, t1 * 2], increments: ['0.05', '0.30'] } } : {}),
+          });
+          const got = rateBill({ tariff: [mk(pOld, '2024-01-01', change), mk(pNew, change, null)], usage: { periodStart: iso(0), periodEnd: iso(days - 1), kwh: E } });
+          // reference
+          const dOld = k;
+          const eOld = new D(E).mul(dOld).div(days).toDecimalPlaces(0, D.ROUND_HALF_UP);
+          const eNew = new D(E).minus(eOld);
+          const want: Decimal[] = [];
+          const prices = [new D(pOld).div(10000), new D(pNew).div(10000)];
+          if (!ladder) want.push(r2(eOld.mul(prices[0])), r2(eNew.mul(prices[1])));
+          else {
+            let T = [new D(t1), new D(t1 * 2)];
+            if (days < 28 || days > 31) T = T.map((t) => t.mul(days).div(30).toDecimalPlaces(0, D.ROUND_HALF_UP));
+            const tOld = T.map((t) => t.mul(dOld).div(days).toDecimalPlaces(0, D.ROUND_HALF_UP));
+            const tNew = T.map((t, i) => t.minus(tOld[i]));
+            for (const [e, th, pr] of [[eOld, tOld, prices[0]], [eNew, tNew, prices[1]]] as const) {
+              tiers(new D(0), e, th).forEach((q, i) => want.push(r2(q.mul(i === 0 ? pr : pr.plus(i === 1 ? '0.05' : '0.30')))));
+            }
+          }
+          check(got, want);
+        },
+      ),
+      { numRuns: 10_000, seed: 13 },
     );
   });
 });
