@@ -59,6 +59,22 @@ const T_OVERRUN: LineTemplate = { code: 'BASIC_DEMAND_OVERRUN', name: { zh: '超
 const T_ACTUAL: LineTemplate = { code: 'BASIC_DEMAND', name: { zh: '需量电费', en: 'Demand charge' }, unit: 'kW', rule: 'domain-cn §3.4 actual maximum demand', kind: 'QTY' };
 const T_PF: LineTemplate = { code: 'PF_ADJUSTMENT', name: { zh: '功率因数调整电费', en: 'Power-factor adjustment' }, unit: '元', rule: 'domain-cn §4.4 力调电费 = (基本电费 + 电度电费基数) × 调整%', kind: 'MONEY' };
 
+const variantCache = new Map<LineTemplate, LineTemplate[]>();
+/** Same line with the rule text extended (260 kWh/kVA discount, partial month); cached, no per-bill allocation. */
+function variant(t: LineTemplate, highLoad: boolean, partial: boolean): LineTemplate {
+  if (!highLoad && !partial) return t;
+  let v = variantCache.get(t);
+  if (!v) {
+    const mk = (h: boolean, p: boolean): LineTemplate => ({
+      ...t,
+      rule: t.rule + (h ? '; demand price × 0.90 at ≥ 260 kWh/kVA (526号)' : '') + (p ? '; partial month by days' : ''),
+    });
+    v = [t, mk(true, false), mk(false, true), mk(true, true)];
+    variantCache.set(t, v);
+  }
+  return v[(highLoad ? 1 : 0) + (partial ? 2 : 0)];
+}
+
 const itemTplCache = new WeakMap<CompiledTariff, LineTemplate[][]>();
 function itemTemplates(ct: CompiledTariff): LineTemplate[][] {
   let t = itemTplCache.get(ct);
@@ -253,9 +269,11 @@ export function rateSegment(ct: CompiledTariff, s: SegmentInput, sink: LineSink)
       if (b.demandPrice < 0) throw new ValidationError('basicCharge.demandPrice', 'tariff has no demand price');
       if (s.maxDemand < 0) throw new ValidationError('usage.maxDemandKw', 'required for demand methods');
       let price = b.demandPrice;
+      let hl = false;
       // 260 kWh/kVA → 90 % (526号, §3.4): kWh × 10^6 ≥ 260 × 10^6 × kVA (scaled integers)
       if (s.capacity > 0 && s.billKwh * 1e6 >= ct.highLoadKwhPerKva * s.capacity) {
         price = mulRound(price, 6, ct.highLoadFactor, 6, 6);
+        hl = true;
       }
       if (method === METHOD_CODE.CONTRACT_DEMAND) {
         if (s.contract < 0) throw new ValidationError('usage.contractDemandKw', 'required for the contract-demand method');
@@ -272,7 +290,7 @@ export function rateSegment(ct: CompiledTariff, s: SegmentInput, sink: LineSink)
         if (da8 <= thr) {
           let a = amountFen(dc, price);
           if (partial) a = mulDivRound(a, s.prorNum, s.prorDen);
-          sink.push(T_CONTRACT, dc, price, a);
+          sink.push(variant(T_CONTRACT, hl, partial), dc, price, a);
           basic += a;
         } else {
           let a = amountFen(s.maxDemand, price);
@@ -283,14 +301,14 @@ export function rateSegment(ct: CompiledTariff, s: SegmentInput, sink: LineSink)
             a = mulDivRound(a, s.prorNum, s.prorDen);
             a2 = mulDivRound(a2, s.prorNum, s.prorDen);
           }
-          sink.push(T_CONTRACT_OVER, s.maxDemand, price, a);
-          sink.push(T_OVERRUN, divRoundHalfUp(excess8, 1_000_000), pprice, a2);
+          sink.push(variant(T_CONTRACT_OVER, hl, partial), s.maxDemand, price, a);
+          sink.push(variant(T_OVERRUN, hl, partial), divRoundHalfUp(excess8, 1_000_000), pprice, a2);
           basic += a + a2;
         }
       } else {
         let a = amountFen(s.maxDemand, price);
         if (partial) a = mulDivRound(a, s.prorNum, s.prorDen);
-        sink.push(T_ACTUAL, s.maxDemand, price, a);
+        sink.push(variant(T_ACTUAL, hl, partial), s.maxDemand, price, a);
         basic += a;
       }
     }

@@ -133,6 +133,7 @@ describe('§3.4 basic charge B-1..B-5 (容量 23 元/kVA·月, 需量 32 元/kW�
       usage: { ...u, tou: { SHARP: 30000, PEAK: 90000, VALLEY: 160000 }, basicChargeMethod: 'ACTUAL_DEMAND', maxDemandKw: 650 },
     });
     expect(r2.lines.find((l) => l.code === 'BASIC_DEMAND')).toMatchObject({ unitPrice: '28.800000', amount: '18720.00' });
+    expect(r2.lines.find((l) => l.code === 'BASIC_DEMAND')!.rule).toMatch(/260 kWh\/kVA/);
     // 259.99 kWh/kVA stays at full price
     const r3 = rateBill({
       tariff: A,
