@@ -101,6 +101,23 @@ describe('§2.3 TOU from 96-point interval data, holiday 深谷', () => {
     expect(r.details.touKwh).toEqual({ SHARP: '8', PEAK: '32', VALLEY: '40', DEEP: '16' });
   });
 
+  it('FIRST_3 holiday overrides apply on the first three days only', () => {
+    const j = tariffJson('zj-large-industrial-tou-a.json') as { tou: { holidayOverrides: Array<{ days: string }> } };
+    for (const h of j.tou.holidayOverrides) h.days = 'FIRST_3';
+    const day = (date: string, dayOfHoliday: number) =>
+      rateBill({
+        tariff: j,
+        usage: {
+          periodStart: date, periodEnd: date,
+          interval: { start: `${date}T00:00`, intervalMinutes: 60, values: new Array(24).fill(1) },
+          holidays: [{ date, holidayCode: 'NATIONAL_DAY', dayOfHoliday }],
+          capacityKva: 1000, maxDemandKw: 1, basicChargeMethod: 'ACTUAL_DEMAND', reactiveKvarh: { forward: 0 },
+        },
+      }).details.touKwh;
+    expect(day('2024-10-03', 3)?.DEEP).toBe('4');
+    expect(day('2024-10-04', 4)?.DEEP).toBeUndefined();
+  });
+
   it('negative interval values are rejected naming the point', () => {
     expect(() =>
       rateBill({
