@@ -179,6 +179,23 @@ describe.skipIf(!hasChromium)('web shell in Chromium', () => {
       await page.getByTestId('users-table').getByText(username).waitFor();
       await screenshot(page, '09-admin-users');
 
+      // role with a permission matrix: whole archive module + audit.read
+      await menu.getByText('角色权限').click();
+      await page.getByTestId('role-create').click();
+      const roleDrawer = page.getByTestId('role-drawer');
+      await roleDrawer.waitFor();
+      await roleDrawer.locator('#code').fill(`e2e_role_${suffix}`);
+      await roleDrawer.locator('#nameZh').fill('测试角色');
+      await roleDrawer.locator('#nameEn').fill('Test role');
+      const matrix = page.getByTestId('permission-matrix');
+      await matrix.getByText('客户档案').click(); // select-all of the archive module
+      await page.getByTestId('perm-audit.read').click();
+      expect(await page.locator('input[data-testid="perm-account.read"], [data-testid="perm-account.read"] input').first().isChecked()).toBe(true);
+      await screenshot(page, '10a-admin-role-matrix');
+      await page.getByTestId('role-save').click();
+      await roleDrawer.waitFor({ state: 'hidden' });
+      await page.getByText(`e2e_role_${suffix}`).waitFor();
+
       // audit viewer: the user.create event, its before/after diff, and the chain check
       await menu.getByText('审计日志').click();
       await page.getByTestId('audit-table').waitFor();

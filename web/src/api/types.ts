@@ -20,6 +20,8 @@ export interface User {
 export interface Page<T> {
   items: T[];
   total?: number;
+  /** the server stopped counting (total is a lower bound) */
+  totalCapped?: boolean;
   page?: number;
   pageSize?: number;
 }

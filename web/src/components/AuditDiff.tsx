@@ -1,8 +1,29 @@
+import { useEffect, useMemo, useState } from 'react';
 import { Descriptions, Drawer, Grid, Table, Tag, Typography } from 'antd';
 import type { AuditEvent } from '../api/types';
 import { useI18n } from '../i18n';
 import { formatDateTime } from '../app/format';
 import { useFieldFormat } from './fieldValues';
+import { api } from '../api/client';
+import type { OrgUnit } from '../api/types';
+
+/** id -> name of the org units the caller can see (for readable diffs); empty when not allowed. */
+function useOrgUnitNames(enabled: boolean): Record<string, string> {
+  const { pick } = useI18n();
+  const [units, setUnits] = useState<OrgUnit[]>([]);
+  useEffect(() => {
+    if (!enabled) return;
+    let live = true;
+    api
+      .get<{ items: OrgUnit[] }>('/org-units')
+      .then((r) => live && setUnits(r.items ?? []))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [enabled]);
+  return useMemo(() => Object.fromEntries(units.map((u) => [String(u.id), pick(u.name, u.nameEn)])), [units, pick]);
+}
 
 function asRecord(v: unknown): Record<string, unknown> | null {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
@@ -34,7 +55,8 @@ export function diffRows(before: unknown, after: unknown): DiffRow[] {
 
 export function AuditDiffDrawer({ event, onClose }: { event: AuditEvent | null; onClose: () => void }) {
   const { t } = useI18n();
-  const { fieldLabel, valueNode } = useFieldFormat();
+  const org = useOrgUnitNames(!!event);
+  const { fieldLabel, valueNode } = useFieldFormat(event?.entityType ?? 'account', { orgUnitId: org, parentId: org });
   const screens = Grid.useBreakpoint();
   const rows = event ? diffRows(event.before, event.after) : [];
   return (

@@ -82,5 +82,6 @@ export function useListQuery<T>(path: string, filterKeys: string[], opts: { enab
   const reload = useCallback(() => setTick((x) => x + 1), []);
 
   const total = data?.total ?? data?.items?.length ?? 0;
-  return { filters, page, pageSize, data, items: data?.items ?? [], total, loading, error, search, setPage, reload, enabled };
+  const totalCapped = data?.totalCapped === true;
+  return { filters, page, pageSize, data, items: data?.items ?? [], total, totalCapped, loading, error, search, setPage, reload, enabled };
 }

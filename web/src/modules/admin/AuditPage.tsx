@@ -16,7 +16,7 @@ import { errorText } from '../../components/errors';
 import { AuditDiffDrawer } from '../../components/AuditDiff';
 
 const FILTERS = ['entityType', 'entityId', 'actor', 'action', 'from', 'to'];
-const ENTITY_TYPES = ['account', 'customer', 'meter', 'metering_point', 'org_unit', 'user', 'role', 'feeder', 'transformer_area', 'reading_route', 'api_token', 'session'];
+const ENTITY_TYPES = ['account', 'customer', 'meter', 'metering_point', 'org_unit', 'user', 'role', 'feeder', 'transformer_area', 'reading_route', 'api_token', 'session', 'audit'];
 
 export default function AuditPage() {
   const { t, tx } = useI18n();

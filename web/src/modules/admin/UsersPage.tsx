@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Alert, App, Button, Card, Col, Drawer, Form, Grid, Input, Modal, Select, Space, Table, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
-import { EditOutlined, KeyOutlined, PlusOutlined } from '@ant-design/icons';
+import { EditOutlined, KeyOutlined, PlusOutlined, UnlockOutlined } from '@ant-design/icons';
 import { api, ApiError } from '../../api/client';
 import type { UserRow } from '../../api/types';
 import { useI18n } from '../../i18n';
@@ -164,9 +164,20 @@ export default function UsersPage() {
   const [drawer, setDrawer] = useState<{ open: boolean; editing: UserRow | null }>({ open: false, editing: null });
   const [resetting, setResetting] = useState<UserRow | null>(null);
   const writable = can(user, 'user.write');
+  const { message } = App.useApp();
 
+  const isLocked = (r: UserRow) => !!r.lockedUntil && new Date(r.lockedUntil).getTime() > Date.now();
+  const unlock = async (r: UserRow) => {
+    try {
+      await api.patch(`/users/${r.id}`, { unlock: true });
+      message.success(t('users.unlocked', { name: r.username }));
+      list.reload();
+    } catch (e) {
+      message.error(errorText(t, e));
+    }
+  };
   const statusTag = (r: UserRow) => {
-    if (r.lockedUntil && new Date(r.lockedUntil).getTime() > Date.now()) return <Tag color="red">{t('users.status.locked')}</Tag>;
+    if (isLocked(r)) return <Tag color="red">{t('users.status.locked')}</Tag>;
     return r.status === 'active' ? <Tag color="green">{t('users.status.active')}</Tag> : <Tag>{t('users.status.disabled')}</Tag>;
   };
 
@@ -193,7 +204,7 @@ export default function UsersPage() {
       ? [
           {
             title: t('common.actions'),
-            width: 190,
+            width: 250,
             fixed: 'right' as const,
             render: (_: unknown, r: UserRow) => (
               <Space size={0}>
@@ -203,6 +214,11 @@ export default function UsersPage() {
                 <Button type="link" size="small" icon={<KeyOutlined />} onClick={() => setResetting(r)}>
                   {t('users.resetPassword')}
                 </Button>
+                {isLocked(r) && (
+                  <Button type="link" size="small" icon={<UnlockOutlined />} onClick={() => unlock(r)}>
+                    {t('users.unlock')}
+                  </Button>
+                )}
               </Space>
             ),
           },

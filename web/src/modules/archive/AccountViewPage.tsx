@@ -53,9 +53,8 @@ function attrsOf(r: HistoryRow | undefined): Record<string, unknown> | null {
  */
 function HistoryTable({ rows, refs, compact }: { rows: HistoryRow[]; refs: Record<string, Record<string, string>>; compact?: boolean }) {
   const { t } = useI18n();
-  const { fieldLabel, valueNode: baseValueNode } = useFieldFormat();
   // ids of related records (org unit, route, transformer area) shown by name where we know it
-  const valueNode = (k: string, v: unknown) => (v !== null && v !== undefined && refs[k]?.[String(v)] ? refs[k][String(v)] : baseValueNode(k, v));
+  const { fieldLabel, valueNode } = useFieldFormat('account', refs);
   if (!rows.length) return <Empty description={t('common.noData')} />;
   const str = (v: unknown) => (v === null || v === undefined || v === '' ? undefined : String(v));
   const dateOf = (r: HistoryRow) => str(r.effectiveFrom ?? r.validFrom) ?? '';

@@ -147,7 +147,7 @@ export default function AccountsPage() {
               total: list.total,
               pageSizeOptions: PAGE_SIZES,
               showSizeChanger: true,
-              showTotal: (total) => t('common.total', { total }),
+              showTotal: (total) => t(list.totalCapped ? 'common.totalCapped' : 'common.total', { total: total.toLocaleString('en-US') }),
               onChange: list.setPage,
               style: { paddingInline: 16 },
             }}
