@@ -78,7 +78,23 @@ class PGliteDriver implements Driver {
     await this.pg.waitReady;
   }
   async acquireConnection(): Promise<DatabaseConnection> {
-    const release = await this.mutex.lock();
+    // PGlite has a single connection: using `db` instead of `trx` inside a transaction would wait
+    // forever. Fail loudly instead.
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const pending = this.mutex.lock();
+    const release = await Promise.race([
+      pending,
+      new Promise<never>((_, rej) => {
+        timer = setTimeout(() => {
+          timedOut = true;
+          pending.then((r) => r()); // hand the lock on when it finally comes
+          rej(new Error('PGlite connection wait exceeded 60 s (nested database use inside a transaction?)'));
+        }, 60_000);
+        timer.unref();
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (timedOut) throw new Error('PGlite connection wait timed out');
     // one physical connection: wrap it so each lease has its own release handle
     const lease = Object.create(this.conn) as DatabaseConnection;
     this.releases.set(lease, release);

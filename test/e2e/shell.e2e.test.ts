@@ -135,6 +135,29 @@ describe.skipIf(!hasChromium)('web shell in Chromium', () => {
     }
   });
 
+  it('clerk: customers list and detail with the customer\'s accounts', async () => {
+    const ctx = await newDesktop(browser, server.baseUrl);
+    const page = await ctx.newPage();
+    const errors = trackErrors(page);
+    try {
+      await login(page, 'clerk');
+      const acct = await firstAccount(page);
+      await page.getByTestId('side-menu').getByText('客户', { exact: true }).click();
+      await page.waitForURL('**/archive/customers**');
+      await page.locator('#q').fill(acct.name);
+      await page.getByTestId('query-submit').click();
+      const link = page.locator('a', { hasText: acct.name }).first();
+      await link.waitFor();
+      await link.click();
+      await page.waitForURL(/\/archive\/customers\/\d+$/);
+      await page.locator('a.vl-mono', { hasText: acct.accountNo }).waitFor();
+      await screenshot(page, '07a-clerk-customer-detail');
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('admin: create an org unit and a user, then find the audit events and verify the chain', async () => {
     const ctx = await newDesktop(browser, server.baseUrl);
     const page = await ctx.newPage();

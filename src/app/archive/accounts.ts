@@ -412,8 +412,8 @@ export async function updateAccount(db: Db, actor: Actor, id: number, input: Acc
   });
 }
 
-export async function accountOrgPath(db: Db, id: number): Promise<string> {
-  const a = await loadAccountRow(db.kysely, id);
+export async function accountOrgPath(q: Q, id: number): Promise<string> {
+  const a = await loadAccountRow(q, id);
   return a.org_path;
 }
 

@@ -36,9 +36,9 @@ export async function createMeter(db: Db, actor: Actor, input: MeterInput) {
   requirePermission(actor, 'meter.write');
   const v = checkMeterInput(input);
   return inTx(db, async (trx) => {
-    if (await trx.selectFrom('meters').select('id').where('asset_no', '=', v.asset_no).executeTakeFirst()) throw new AppError('CONFLICT', `meter ${v.asset_no} exists`, { field: 'assetNo' });
+    if (await trx.selectFrom('meters').select('id').where('asset_no', '=', v.asset_no).executeTakeFirst()) throw new AppError('CONFLICT', `assetNo: meter ${v.asset_no} exists`, { field: 'assetNo' });
     if (await trx.selectFrom('meters').select('id').where('comm_address', '=', v.comm_address).executeTakeFirst()) {
-      throw new AppError('CONFLICT', `communication address ${v.comm_address} is already used by another meter`, { field: 'commAddress' });
+      throw new AppError('CONFLICT', `commAddress: ${v.comm_address} is already used by another meter`, { field: 'commAddress' });
     }
     const r = await trx.insertInto('meters').values(v).returning('id').executeTakeFirstOrThrow();
     await writeAudit(trx, actor, { action: 'meter.create', entityType: 'meter', entityId: r.id, after: v });
@@ -61,7 +61,7 @@ export async function listMeters(db: Db, actor: Actor, f: { assetNo?: string; co
 
 export async function createMeteringPoint(db: Db, actor: Actor, accountId: number, input: { code: string; name: string; voltageLevel: string; energyScale?: number }) {
   requirePermission(actor, 'meter.write');
-  requireScope(actor, await accountOrgPath(db, accountId), 'account');
+  requireScope(actor, await accountOrgPath(db.kysely, accountId), 'account');
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(input.code ?? '')) throw new ValidationError('code', '1-40 letters, digits, _ or -');
   if (!input.name?.trim()) throw new ValidationError('name', 'required');
   if (!VOLTAGE_LEVELS.some((v) => v.code === input.voltageLevel)) throw new ValidationError('voltageLevel', 'unknown voltage level');
@@ -100,7 +100,7 @@ export async function installMeter(db: Db, actor: Actor, meteringPointId: number
   return inTx(db, async (trx) => {
     const mp = await trx.selectFrom('metering_points').selectAll().where('id', '=', meteringPointId).executeTakeFirst();
     if (!mp) throw new AppError('NOT_FOUND', `metering point ${meteringPointId} not found`);
-    requireScope(actor, await accountOrgPath(db, mp.account_id), 'account');
+    requireScope(actor, await accountOrgPath(trx, mp.account_id), 'account');
     const meter = await loadMeter(trx, input.meterId, 'meterId');
     if (meter.status !== 'stock') throw new ValidationError('meterId', `meter is ${meter.status}, not in stock`);
     const active = await trx.selectFrom('meter_installations').select('id').where('metering_point_id', '=', mp.id).where('removed_on', 'is', null).executeTakeFirst();
@@ -124,7 +124,7 @@ export async function exchangeMeter(
   return inTx(db, async (trx) => {
     const mp = await trx.selectFrom('metering_points').selectAll().where('id', '=', meteringPointId).executeTakeFirst();
     if (!mp) throw new AppError('NOT_FOUND', `metering point ${meteringPointId} not found`);
-    requireScope(actor, await accountOrgPath(db, mp.account_id), 'account');
+    requireScope(actor, await accountOrgPath(trx, mp.account_id), 'account');
     await sql`select id from metering_points where id = ${mp.id} for update`.execute(trx);
     const cur = await trx.selectFrom('meter_installations').innerJoin('meters', 'meters.id', 'meter_installations.meter_id')
       .selectAll('meter_installations').select(['meters.registers', 'meters.asset_no'])
