@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Select, Spin } from 'antd';
 import { api, type Query } from '../api/client';
 import type { Page } from '../api/types';
@@ -9,7 +9,11 @@ interface Item {
   name?: string;
 }
 
-/** Select over a list endpoint (`?q=` search, first 100). `initial` keeps the current value labelled. */
+/**
+ * Select over a reference list endpoint (e.g. /transformer-areas, /reading-routes; the server
+ * limits them to the caller's scope), searchable by code and name. `initial` keeps the current
+ * value labelled even when it is not in the list.
+ */
 export function RemoteSelect({
   id,
   path,
@@ -31,32 +35,26 @@ export function RemoteSelect({
 }) {
   const [items, setItems] = useState<Item[]>(initial ? [initial] : []);
   const [loading, setLoading] = useState(false);
-  const [search, setSearch] = useState('');
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const queryJson = JSON.stringify(query ?? {});
   const initialJson = JSON.stringify(initial ?? null);
 
   useEffect(() => {
-    if (timer.current) clearTimeout(timer.current);
     let live = true;
-    timer.current = setTimeout(() => {
-      setLoading(true);
-      api
-        .get<Page<Item>>(path, { ...JSON.parse(queryJson), q: search || undefined, page: 1, pageSize: 100 })
-        .then((p) => {
-          if (!live) return;
-          const list = p.items ?? [];
-          const initial = JSON.parse(initialJson) as Item | null;
-          setItems(initial && !list.some((x) => x.id === initial.id) ? [initial, ...list] : list);
-        })
-        .catch(() => undefined)
-        .finally(() => live && setLoading(false));
-    }, 250);
+    setLoading(true);
+    api
+      .get<Page<Item>>(path, JSON.parse(queryJson))
+      .then((p) => {
+        if (!live) return;
+        const list = p.items ?? [];
+        const init = JSON.parse(initialJson) as Item | null;
+        setItems(init && !list.some((x) => x.id === init.id) ? [init, ...list] : list);
+      })
+      .catch(() => undefined)
+      .finally(() => live && setLoading(false));
     return () => {
       live = false;
-      if (timer.current) clearTimeout(timer.current);
     };
-  }, [path, queryJson, search, initialJson]);
+  }, [path, queryJson, initialJson]);
 
   return (
     <Select
@@ -65,10 +63,12 @@ export function RemoteSelect({
       onChange={(v) => onChange?.(v ?? null)}
       allowClear={allowClear}
       placeholder={placeholder}
-      showSearch={{ filterOption: false, onSearch: setSearch }}
+      loading={loading}
+      showSearch={{ optionFilterProp: 'label' }}
       notFoundContent={loading ? <Spin size="small" /> : undefined}
       options={items.map((i) => ({ value: i.id, label: [i.code, i.name].filter(Boolean).join(' ') || String(i.id) }))}
       style={{ width: '100%' }}
+      popupMatchSelectWidth={false}
     />
   );
 }

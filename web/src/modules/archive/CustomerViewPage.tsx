@@ -8,7 +8,7 @@ import { useI18n } from '../../i18n';
 import { useAuth } from '../../app/auth';
 import { useDict } from '../../app/dict';
 import { can } from '../../app/permissions';
-import { formatDate } from '../../app/format';
+import { Mono } from '../../components/Mono';
 import { PageContainer } from '../../components/PageContainer';
 import { AccountStatusTag } from '../../components/StatusTag';
 import { errorText, fieldMessage } from '../../components/errors';
@@ -150,7 +150,9 @@ export default function CustomerViewPage() {
             <span className="vl-mono">{c.phoneMasked ?? c.phone ?? '-'}</span>
           </Descriptions.Item>
           <Descriptions.Item label={t('customer.address')}>{c.address ?? '-'}</Descriptions.Item>
-          <Descriptions.Item label={t('common.createdAt')}>{formatDate(c.createdAt)}</Descriptions.Item>
+          <Descriptions.Item label={t('customer.customerNo')}>
+            <Mono value={c.customerNo as string | undefined} />
+          </Descriptions.Item>
         </Descriptions>
       </Card>
       {accounts.length > 0 && (

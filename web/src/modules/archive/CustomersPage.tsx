@@ -1,15 +1,15 @@
 import { Link } from 'react-router-dom';
-import { Alert, Card, Col, Form, Input, Select, Table } from 'antd';
+import { Alert, Card, Col, Form, Input, Table } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useI18n } from '../../i18n';
 import { PageContainer } from '../../components/PageContainer';
 import { QueryForm } from '../../components/QueryForm';
 import { PAGE_SIZES, useListQuery } from '../../components/useListQuery';
 import { errorText } from '../../components/errors';
-import { formatDate } from '../../app/format';
+import { Mono } from '../../components/Mono';
 import type { Customer } from '../../api/types';
 
-const FILTERS = ['q', 'kind'];
+const FILTERS = ['q'];
 
 export function customerKindLabel(t: ReturnType<typeof useI18n>['t'], kind?: string) {
   if (!kind) return '-';
@@ -22,12 +22,12 @@ export default function CustomersPage() {
   const list = useListQuery<Customer>('/customers', FILTERS);
 
   const columns: ColumnsType<Customer> = [
+    { title: t('customer.customerNo'), dataIndex: 'customerNo', width: 140, render: (v: string) => <Mono value={v} /> },
     { title: t('customer.name'), dataIndex: 'name', width: 200, render: (v: string, r) => <Link to={`/archive/customers/${r.id}`}>{v}</Link> },
     { title: t('customer.kind'), dataIndex: 'kind', width: 100, render: (v: string) => customerKindLabel(t, v) },
     { title: t('customer.idNumber'), dataIndex: 'idNumberMasked', width: 200, render: (v: string) => <span className="vl-mono">{v || '-'}</span> },
     { title: t('customer.phone'), dataIndex: 'phoneMasked', width: 140, render: (v: string) => <span className="vl-mono">{v || '-'}</span> },
     { title: t('customer.address'), dataIndex: 'address', ellipsis: true },
-    { title: t('common.createdAt'), dataIndex: 'createdAt', width: 120, render: (v: string) => formatDate(v) },
   ];
 
   return (
@@ -37,18 +37,6 @@ export default function CustomersPage() {
           <Col xs={24} md={16} lg={12} xl={8}>
             <Form.Item name="q" label={t('accounts.keyword')}>
               <Input allowClear placeholder={t('customers.searchPlaceholder')} onPressEnter={() => form.submit()} />
-            </Form.Item>
-          </Col>
-          <Col xs={24} sm={12} md={8} lg={6} xl={4}>
-            <Form.Item name="kind" label={t('customer.kind')}>
-              <Select
-                allowClear
-                placeholder={t('common.all')}
-                options={[
-                  { value: 'person', label: t('customer.kind.person') },
-                  { value: 'enterprise', label: t('customer.kind.enterprise') },
-                ]}
-              />
             </Form.Item>
           </Col>
         </QueryForm>
