@@ -239,6 +239,25 @@ export interface CustomerLoginsTable {
   account_id: number;
 }
 
+export interface TariffVersionsTable {
+  id: Id;
+  code: string;
+  version: string;
+  name_zh: string;
+  name_en: string;
+  province: string;
+  customer_classes: string[];
+  voltage_levels: string[];
+  effective_from: string;
+  effective_to: string | null;
+  document: Json;
+  warnings: Json;
+  status: Generated<'draft' | 'active' | 'retired'>;
+  created_by: number | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface DB {
   customer_logins: CustomerLoginsTable;
   org_units: OrgUnitsTable;
@@ -259,4 +278,5 @@ export interface DB {
   meters: MetersTable;
   meter_installations: MeterInstallationsTable;
   settings: SettingsTable;
+  tariff_versions: TariffVersionsTable;
 }
