@@ -11,12 +11,19 @@ import { migrate } from '../../src/db/migrate.js';
 export const DATABASE_URL = process.env.DATABASE_URL;
 
 let warned = false;
+/**
+ * Engines an integration test file runs on: PGlite without DATABASE_URL; PostgreSQL with it
+ * (the README's `npm test` is run once per engine). VOLTLINE_TEST_BOTH=1 runs both in one pass.
+ */
 export function engines(): Engine[] {
-  if (!DATABASE_URL && !warned) {
-    warned = true;
-    console.warn('\n*** SKIPPED: PostgreSQL integration runs (DATABASE_URL is not set). Only PGlite was tested. ***\n');
+  if (!DATABASE_URL) {
+    if (!warned) {
+      warned = true;
+      console.warn('\n*** SKIPPED: PostgreSQL integration runs (DATABASE_URL is not set). Only PGlite was tested. ***\n');
+    }
+    return ['pglite'];
   }
-  return DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+  return process.env.VOLTLINE_TEST_BOTH === '1' ? ['pglite', 'postgres'] : ['postgres'];
 }
 
 export interface TestDb {
