@@ -129,6 +129,20 @@ describe.skipIf(!hasChromium)('web shell in Chromium', () => {
       // the change is in the history
       await expect.poll(() => page.getByTestId('account-history').textContent()).toContain('e2e: capacity check');
       await screenshot(page, '07-clerk-account-after-edit');
+
+      // optimistic lock: someone else saves first -> the drawer says so instead of overwriting
+      await page.getByTestId('account-edit').click();
+      await drawer.waitFor();
+      const current = (await (await page.request.get(`/api/v1/accounts/${acct.id}`)).json()) as { account: { version: number } };
+      const other = await page.request.patch(`/api/v1/accounts/${acct.id}`, {
+        data: { version: current.account.version, householdSize: 5, reason: 'e2e: concurrent edit' },
+      });
+      expect(other.ok()).toBe(true);
+      await cap.fill('12');
+      await page.getByTestId('account-edit-reason').fill('e2e: stale edit');
+      await page.getByTestId('account-edit-save').click();
+      await expect.poll(async () => (await page.getByTestId('account-edit-error').textContent().catch(() => '')) ?? '').toContain('已被他人修改');
+      await screenshot(page, '07b-clerk-account-edit-conflict');
       expect(errors).toEqual([]);
     } finally {
       await ctx.close();

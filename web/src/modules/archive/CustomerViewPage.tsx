@@ -165,7 +165,7 @@ export default function CustomerViewPage() {
             scroll={{ x: 700 }}
             columns={[
               { title: t('account.accountNo'), dataIndex: 'accountNo', render: (v: string, r) => <Link className="vl-mono" to={`/archive/accounts/${r.id}`}>{v}</Link> },
-              { title: t('customer.address'), dataIndex: 'address', ellipsis: true },
+              { title: t('account.name'), dataIndex: 'name', ellipsis: true },
               { title: t('account.customerClass'), dataIndex: 'customerClass', render: (v: string) => label('customerClasses', v) },
               { title: t('account.status'), dataIndex: 'status', render: (v: string) => <AccountStatusTag status={v} /> },
             ]}
