@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Alert, App, Button, Col, DatePicker, Drawer, Form, Grid, Input, InputNumber, Row, Select, Space, Switch } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { api, ApiError } from '../../api/client';
@@ -54,6 +54,10 @@ export function AccountEditDrawer({ open, data, onClose, onSaved }: { open: bool
   const [form] = Form.useForm<FormValues>();
   const [saving, setSaving] = useState(false);
   const [formError, setFormError] = useState<string | null>(null);
+  const errorRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (formError) errorRef.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }, [formError]);
   const a = data.account;
 
   useEffect(() => {
@@ -126,7 +130,7 @@ export function AccountEditDrawer({ open, data, onClose, onSaved }: { open: bool
       }
     >
       <Alert type="info" showIcon title={t('accountEdit.hint')} style={{ marginBottom: 16 }} />
-      {formError && <Alert type="error" showIcon title={formError} style={{ marginBottom: 16 }} data-testid="account-edit-error" />}
+      <div ref={errorRef}>{formError && <Alert type="error" showIcon title={formError} style={{ marginBottom: 16 }} data-testid="account-edit-error" />}</div>
       <Form form={form} layout="vertical">
         <Row gutter={16}>
           <Col {...half}>
