@@ -48,7 +48,7 @@ describe.skipIf(!hasChromium)('web shell in Chromium', () => {
       await page.getByTestId('login-username').fill('clerk');
       await page.getByTestId('login-password').fill('wrong-password');
       await page.getByTestId('login-submit').click();
-      await expect.poll(async () => (await page.getByTestId('login-error').textContent()) ?? '').not.toBe('');
+      await expect.poll(async () => (await page.getByTestId('login-error').textContent()) ?? '').toContain('登录失败');
       await screenshot(page, '01-login-error');
 
       await login(page, 'clerk');

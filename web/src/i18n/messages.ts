@@ -63,6 +63,7 @@ export const zh = {
   'login.username': '用户名',
   'login.password': '密码',
   'login.submit': '登录',
+  'login.failed': '登录失败',
   'login.usernameRequired': '请输入用户名',
   'login.passwordRequired': '请输入密码',
 
@@ -361,6 +362,7 @@ export const en: Record<MessageKey, string> = {
   'login.username': 'Username',
   'login.password': 'Password',
   'login.submit': 'Sign in',
+  'login.failed': 'Sign-in failed',
   'login.usernameRequired': 'Enter your username',
   'login.passwordRequired': 'Enter your password',
 

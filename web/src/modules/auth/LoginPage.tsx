@@ -5,6 +5,7 @@ import { LockOutlined, ThunderboltFilled, UserOutlined } from '@ant-design/icons
 import { useAuth } from '../../app/auth';
 import { useI18n } from '../../i18n';
 import { errorText } from '../../components/errors';
+import { ApiError } from '../../api/client';
 import { LanguageSwitch } from '../../app/AppLayout';
 
 export function LoginPage() {
@@ -25,7 +26,8 @@ export function LoginPage() {
       await login(v.username.trim(), v.password);
       navigate(from && from !== '/login' ? from : '/', { replace: true });
     } catch (e) {
-      setError(errorText(t, e));
+      // the API's own message, titled by what happened (wrong password, locked, rate limited)
+      setError(e instanceof ApiError && e.code === 'UNAUTHENTICATED' ? `${t('login.failed')}: ${e.message}` : errorText(t, e));
     } finally {
       setSubmitting(false);
     }
