@@ -83,11 +83,11 @@ export type DemoClass = 'residential' | 'residential_shared' | 'commercial' | 'l
 
 /** Demo tariff codes per class (files in tariffs/). */
 export const DEMO_TARIFF: Record<DemoClass, string> = {
-  residential: 'ZJ-RES-2024',
-  residential_shared: 'ZJ-RES-SHARED-2024',
-  commercial: 'ZJ-COM-TOU-2024',
-  large_industrial: 'ZJ-LI-TOU-2024-A',
-  agricultural: 'ZJ-AGR-2024',
+  residential: 'ZJ-RES-1H1B-LT1KV',
+  residential_shared: 'ZJ-RES-HEBIAO-LT1KV',
+  commercial: 'ZJ-GC-LT1KV-TOU',
+  large_industrial: 'ZJ-LI-10KV-TOU-A',
+  agricultural: 'ZJ-AGRI-LT1KV',
 };
 
 export function classOf(r: () => number): DemoClass {
@@ -288,6 +288,7 @@ export async function seed(db: Db, opts: SeedOptions): Promise<SeedResult> {
   }
   if (firstResidential) await k.insertInto('customer_logins').values({ user_id: userIds.customer, account_id: firstResidential }).execute();
   await inTx(db, (trx) => writeAudit(trx, SYSTEM_ACTOR, { action: 'seed.load', entityType: 'system', after: { accounts: N, months: opts.months, seed: opts.seed, rows } }));
+  await (await import('../app/tariffs/seed.js')).seedTariffs(db); // demo tariffs (tariffs/*.json) into the catalogue
   await sql`analyze`.execute(k);
   const seconds = (performance.now() - t0) / 1000;
   return {

@@ -2,6 +2,8 @@
  * `voltline quote --json FILE` — how much will I pay? FILE holds
  * `{ "tariff": <tariff version JSON | path to tariffs/*.json | tariff code>, "usage": { … } }`
  * and the command prints the rated bill (lines with code, name, quantity, unit price, amount, rule).
+ * With `{ "accountNo": "…", "usage": { … } }` the account's tariff (from the catalogue) and its
+ * household size, capacity, contract demand, basic-charge method and PF standard are used.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -52,9 +54,18 @@ export function register(program: Command): void {
     .command('quote')
     .description('Quote a bill (试算): rate usage against a tariff and print the bill lines as JSON')
     .requiredOption('--json <file>', 'JSON file { tariff, usage }')
-    .action((opts: { json: string }) => {
-      const input = readJson(opts.json, '--json') as { tariff?: unknown; usage?: unknown };
+    .action(async (opts: { json: string }) => {
+      const input = readJson(opts.json, '--json') as { tariff?: unknown; usage?: unknown; accountNo?: unknown; accountId?: unknown };
       if (!input || typeof input !== 'object') throw new ValidationError('--json', 'expected an object { tariff, usage }');
+      if (input.accountNo !== undefined || input.accountId !== undefined) {
+        // { accountNo | accountId, usage }: the account's tariff and determinants from the database
+        const { withDb } = await import('../common.js');
+        const { quote } = await import('../../app/tariffs/quote.js');
+        const { SYSTEM_ACTOR } = await import('../../app/context.js');
+        const result = await withDb((db) => quote(db, SYSTEM_ACTOR, input as never));
+        process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+        return;
+      }
       const tariff = resolveTariff(input.tariff, path.dirname(path.resolve(opts.json)));
       const result = rateBill({ tariff, usage: input.usage as RateInput['usage'] });
       process.stdout.write(JSON.stringify(result, null, 2) + '\n');
