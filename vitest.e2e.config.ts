@@ -6,11 +6,13 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/e2e/**/*.e2e.test.ts'],
-    testTimeout: 180_000,
-    hookTimeout: 300_000,
+    testTimeout: 300_000,
+    hookTimeout: 360_000,
     pool: 'forks',
     maxWorkers: 1,
     fileParallelism: false,
     reporters: ['default'],
+    // the UI answers in well under a second, but CI machines can be busy
+    expect: { poll: { timeout: 30_000, interval: 100 } },
   },
 });

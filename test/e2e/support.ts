@@ -110,20 +110,29 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
+/** Generous timeouts: a busy 2-core CI box can take seconds for what is instant locally. */
+function withTimeouts(ctx: BrowserContext): BrowserContext {
+  ctx.setDefaultTimeout(60_000);
+  ctx.setDefaultNavigationTimeout(60_000);
+  return ctx;
+}
+
 export async function newDesktop(browser: Browser, baseUrl: string): Promise<BrowserContext> {
-  return browser.newContext({ baseURL: baseUrl, viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  return withTimeouts(await browser.newContext({ baseURL: baseUrl, viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' }));
 }
 
 export async function newPhone(browser: Browser, baseUrl: string): Promise<BrowserContext> {
-  return browser.newContext({
-    baseURL: baseUrl,
-    viewport: { width: 375, height: 812 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-  });
+  return withTimeouts(
+    await browser.newContext({
+      baseURL: baseUrl,
+      viewport: { width: 375, height: 812 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      locale: 'zh-CN',
+      timezoneId: 'Asia/Shanghai',
+    }),
+  );
 }
 
 export async function login(page: Page, username: string, password = PASSWORD): Promise<void> {
@@ -132,7 +141,7 @@ export async function login(page: Page, username: string, password = PASSWORD): 
   await page.getByTestId('login-password').fill(password);
   await page.getByTestId('login-submit').click();
   try {
-    await page.getByTestId('home-welcome').waitFor({ timeout: 30_000 });
+    await page.getByTestId('home-welcome').waitFor({ timeout: 60_000 });
   } catch (e) {
     const shown = await page.getByTestId('login-error').textContent().catch(() => null);
     await screenshot(page, `login-failed-${username}`).catch(() => undefined);

@@ -7,6 +7,7 @@ import { useAuth } from './auth';
 import { useI18n } from '../i18n';
 import { isGroup, visibleMenu } from './menu';
 import { api } from '../api/client';
+import { useOrgName } from './useOrgName';
 import { errorText } from '../components/errors';
 
 const { Header, Sider, Content } = Layout;
@@ -81,7 +82,7 @@ function ChangePasswordModal({ open, onClose }: { open: boolean; onClose: () => 
 /** Ant Design Pro-style shell: side menu by module (drawer on phones), header, content. */
 export function AppLayout() {
   const { user, logout } = useAuth();
-  const { t, pick } = useI18n();
+  const { t } = useI18n();
   const navigate = useNavigate();
   const location = useLocation();
   const screens = Grid.useBreakpoint();
@@ -121,7 +122,7 @@ export function AppLayout() {
     </div>
   );
 
-  const orgName = user?.orgUnit ? pick(user.orgUnit.name, user.orgUnit.nameEn) : '';
+  const orgName = useOrgName();
 
   return (
     <Layout style={{ minHeight: '100vh' }}>

@@ -11,6 +11,7 @@ import { useDict } from '../../app/dict';
 import { api } from '../../api/client';
 import type { AccountRow, Page } from '../../api/types';
 import { recentAccounts } from '../../app/recent';
+import { useOrgName } from '../../app/useOrgName';
 import { errorText } from '../../components/errors';
 import { AccountStatusTag } from '../../components/StatusTag';
 import { EChart, type ChartOption } from '../../components/EChart';
@@ -122,8 +123,9 @@ function RecentAccounts({ username }: { username: string }) {
 
 export function HomePage() {
   const { user } = useAuth();
-  const { t, lang, pick } = useI18n();
+  const { t, lang } = useI18n();
   const navigate = useNavigate();
+  const orgName = useOrgName();
   const shortcuts = visibleLeaves(user).filter((l) => l.path !== '/');
   const canSearch = can(user, 'account.read');
   const showChart = canSearch && can(user, 'stats.read');
@@ -136,7 +138,7 @@ export function HomePage() {
             {t('home.welcome', { name: user?.displayName ?? user?.username ?? '' })}
           </Typography.Title>
           <Space wrap size={[4, 4]}>
-            {user?.orgUnit && <Tag color="blue">{pick(user.orgUnit.name, user.orgUnit.nameEn)}</Tag>}
+            {orgName && <Tag color="blue">{orgName}</Tag>}
             {(user?.roles ?? []).map((r) => (
               <Tag key={r}>{roleLabel(r, lang)}</Tag>
             ))}
