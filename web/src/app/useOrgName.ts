@@ -4,33 +4,44 @@ import type { OrgUnit } from '../api/types';
 import { useI18n } from '../i18n';
 import { useAuth } from './auth';
 
-let cache: Record<number, string> = {};
+/** id -> English name of the org units the user may list; loaded once, in English only. */
+let namesEn: Record<number, string> | null = null;
+let loading: Promise<void> | null = null;
+
+function loadNamesEn(): Promise<void> {
+  loading ??= api
+    .get<{ items: OrgUnit[] }>('/org-units')
+    .then((r) => {
+      namesEn = Object.fromEntries(r.items.filter((u) => u.nameEn).map((u) => [u.id, u.nameEn as string]));
+    })
+    .catch(() => {
+      namesEn = {};
+    });
+  return loading;
+}
 
 /**
- * The signed-in user's org-unit name in the current language. /auth/me carries only the
- * Chinese name, so in English it is looked up once in /org-units (when the user may list them).
+ * An org unit's name in the current language. /auth/me and the 360° view carry only the
+ * Chinese name, so in English the English names are looked up once in /org-units.
  */
-export function useOrgName(): string {
-  const { user } = useAuth();
+export function useOrgUnitLabel(unit: { id: number; name: string; nameEn?: string | null } | null | undefined): string {
   const { lang, pick } = useI18n();
-  const id = user?.orgUnit?.id;
-  const [nameEn, setNameEn] = useState<string | undefined>(id ? cache[id] : undefined);
+  const [, setTick] = useState(0);
+  const needLookup = lang === 'en' && !!unit && !unit.nameEn && namesEn === null;
   useEffect(() => {
-    if (lang !== 'en' || !id || user?.orgUnit?.nameEn || cache[id] !== undefined) return;
+    if (!needLookup) return;
     let live = true;
-    api
-      .get<{ items: OrgUnit[] }>('/org-units')
-      .then((r) => {
-        cache = { ...cache, [id]: r.items.find((u) => u.id === id)?.nameEn ?? '' };
-        if (live) setNameEn(cache[id]);
-      })
-      .catch(() => {
-        cache = { ...cache, [id]: '' };
-      });
+    void loadNamesEn().then(() => live && setTick((x) => x + 1));
     return () => {
       live = false;
     };
-  }, [lang, id, user?.orgUnit?.nameEn]);
-  if (!user?.orgUnit) return '';
-  return pick(user.orgUnit.name, user.orgUnit.nameEn || nameEn || (id ? cache[id] : ''));
+  }, [needLookup]);
+  if (!unit) return '';
+  return pick(unit.name, unit.nameEn || namesEn?.[unit.id]);
+}
+
+/** The signed-in user's org-unit name in the current language. */
+export function useOrgName(): string {
+  const { user } = useAuth();
+  return useOrgUnitLabel(user?.orgUnit);
 }

@@ -17,6 +17,7 @@ import { useFieldFormat } from '../../components/fieldValues';
 import { AuditDiffDrawer } from '../../components/AuditDiff';
 import { AccountEditDrawer } from './AccountEditDrawer';
 import { rememberAccount } from '../../app/recent';
+import { useOrgUnitLabel } from '../../app/useOrgName';
 
 function ratio(primary: unknown, secondary: unknown, given?: unknown): string {
   if (typeof given === 'string' && given) return given;
@@ -250,7 +251,7 @@ function MeteringPointCard({ mp, compact }: { mp: MeteringPoint; compact?: boole
 
 export default function AccountViewPage() {
   const { id } = useParams();
-  const { t, pick } = useI18n();
+  const { t } = useI18n();
   const { label } = useDict();
   const { user } = useAuth();
   const screens = Grid.useBreakpoint();
@@ -260,6 +261,7 @@ export default function AccountViewPage() {
   const [loading, setLoading] = useState(true);
   const [editing, setEditing] = useState(false);
   const username = user?.username;
+  const orgLabel = useOrgUnitLabel(data?.orgUnit);
 
   const load = useCallback(async () => {
     setLoading(true);
@@ -308,7 +310,7 @@ export default function AccountViewPage() {
   const rr = data.readingRoute;
   const str = (v: unknown) => (v === null || v === undefined || v === '' ? '-' : String(v));
   const refs: Record<string, Record<string, string>> = {
-    orgUnitId: data.orgUnit ? { [String(data.orgUnit.id)]: pick(data.orgUnit.name, data.orgUnit.nameEn) } : {},
+    orgUnitId: data.orgUnit ? { [String(data.orgUnit.id)]: orgLabel } : {},
     readingRouteId: rr ? { [String(rr.id)]: [rr.code, rr.name].filter(Boolean).join(' ') } : {},
     transformerAreaId: ta ? { [String(ta.id)]: [ta.code, ta.name].filter(Boolean).join(' ') } : {},
   };
@@ -401,7 +403,7 @@ export default function AccountViewPage() {
           <Col xs={24}>
             <Card title={t('account.section.supply')} size="small">
               <Descriptions size="small" column={isPhone ? 1 : { xs: 1, sm: 2, xl: 2, xxl: 4 }} colon={false} styles={{ label: { color: '#888' } }}>
-                <Descriptions.Item label={t('account.orgUnit')}>{data.orgUnit ? pick(data.orgUnit.name, data.orgUnit.nameEn) : '-'}</Descriptions.Item>
+                <Descriptions.Item label={t('account.orgUnit')}>{orgLabel || '-'}</Descriptions.Item>
                 <Descriptions.Item label={t('account.transformerArea')}>
                   {ta ? (
                     <span>
