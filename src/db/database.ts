@@ -179,13 +179,21 @@ export interface Db {
    * `rows` are arrays in `columns` order; null -> \N. Values must not contain tabs/newlines
    * unless escaped (done here).
    */
-  copyInto(table: string, columns: string[], rows: Iterable<unknown[]>): Promise<number>;
+  copyInto(table: string, columns: string[], rows: Iterable<unknown[]>, opts?: CopyOptions): Promise<number>;
   /** Run a multi-statement SQL script (simple protocol), e.g. a migration file. */
   execScript(script: string): Promise<void>;
   close(): Promise<void>;
   /** The PGlite instance when embedded (for dumps, clones). */
   pglite?: PGlite;
   pool?: pg.Pool;
+}
+
+export interface CopyOptions {
+  /**
+   * Trusted bulk load (seed, restore): skip foreign-key triggers with
+   * session_replication_role = replica when the role may (superuser); otherwise a normal COPY.
+   */
+  trusted?: boolean;
 }
 
 function copyText(value: unknown): string {
@@ -272,14 +280,19 @@ export function openPostgres(url: string, poolSize = 10): Db {
     engine: 'postgres',
     kysely,
     pool,
-    async copyInto(table, columns, rows) {
+    async copyInto(table, columns, rows, opts = {}) {
       checkIdent(table, ...columns);
       const client = await pool.connect();
       const counter = { n: 0 };
+      let replica = false;
       try {
+        if (opts.trusted) {
+          replica = await client.query('set session_replication_role = replica').then(() => true, () => false);
+        }
         const stream = client.query(copyFrom(`COPY ${table} (${columns.join(',')}) FROM STDIN`));
         await pipeline(Readable.from(copyLines(rows, counter)), stream);
       } finally {
+        if (replica) await client.query('reset session_replication_role').catch(() => {});
         client.release();
       }
       return counter.n;

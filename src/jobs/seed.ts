@@ -194,94 +194,113 @@ export async function seed(db: Db, opts: SeedOptions): Promise<SeedResult> {
   rows += await db.copyInto('reading_routes', ['id', 'code', 'name', 'org_unit_id', 'reading_day'], routes);
   log(`grid: ${feeders.length} feeders, ${tas.length} transformer areas, ${routes.length} reading routes`);
 
-  // customers, accounts, versions, metering points, meters, installations — generated in chunks
-  const CHUNK = 50_000;
-  const openedBase = Date.UTC(2015, 0, 1);
-  const openedSpan = Date.UTC(2024, 0, 1) - openedBase;
+  // customers, accounts, versions, metering points, meters, installations — generated in chunks.
+  // Large loads on PostgreSQL build secondary indexes after the data (sorted build, far faster
+  // than maintaining them row by row); constraint indexes (primary keys, unique) stay.
+  const BULK_TABLES = ['customers', 'accounts', 'account_versions', 'metering_points', 'meters', 'meter_installations'];
+  const deferred: Array<{ name: string; def: string }> = [];
   let firstResidential = 0;
-  for (let start = 1; start <= N; start += CHUNK) {
-    const end = Math.min(N, start + CHUNK - 1);
-    const cust: unknown[][] = [], acc: unknown[][] = [], ver: unknown[][] = [], mps: unknown[][] = [], mtr: unknown[][] = [], ins: unknown[][] = [];
-    for (let i = start; i <= end; i++) {
-      const s = (i - 1) % stations.length;
-      const st = stations[s];
-      const cls = classOf(r);
-      const isPerson = cls === 'residential' || cls === 'residential_shared' || (cls === 'agricultural' && r() < 0.7);
-      const name = isPerson
-        ? personName(r)
-        : cls === 'commercial'
-          ? `${pick(r, SURNAMES)}记${pick(r, SHOPS)}`
-          : cls === 'large_industrial'
-            ? `示范${pick(r, INDUSTRY)}${pick(r, ['有限公司', '股份有限公司', '制品厂'])}`
-            : `${pick(r, VILLAGES)}排灌站`;
-      const ph = phone(r);
-      const addr = cls === 'agricultural' ? `示范县${pick(r, VILLAGES)}${1 + Math.floor(r() * 200)}号` : `示范县${pick(r, STREETS)}${1 + Math.floor(r() * 800)}号${cls.startsWith('residential') ? `${1 + Math.floor(r() * 30)}幢${101 + Math.floor(r() * 20)}室` : ''}`;
-      const accountNo = `33${String(s + 1)}${String(i).padStart(7, '0')}`; // 10 digits
-      const openedOn = new Date(openedBase + Math.floor(r() * openedSpan)).toISOString().slice(0, 10);
-      cust.push([i, `C${String(i).padStart(9, '0')}`, isPerson ? 'person' : 'enterprise', name, isPerson ? 'resident_id' : 'credit_code', isPerson ? residentId(r, '330122') : creditCode(r, i), ph, addr, st.id]);
-      let customerClass = 'residential', voltage = 'LV220', capacity = '8', demand: string | null = null, method = 'none', pf: string | null = null, household = 1, shared = false;
-      let meterType = 'single_phase', regs = ['TOTAL', 'PEAK', 'VALLEY'], ct = ['1', '1'], pt = ['1', '1'];
-      if (cls === 'residential') {
-        household = r() < 0.08 ? 5 + Math.floor(r() * 3) : 1 + Math.floor(r() * 4);
-        capacity = pick(r, ['4', '6', '8', '10']);
-        if (!firstResidential && s === 0) firstResidential = i;
-      } else if (cls === 'residential_shared') {
-        shared = true;
-        capacity = '20';
-        voltage = 'LV380';
-        meterType = 'three_phase_direct';
-        regs = ['TOTAL'];
-      } else if (cls === 'commercial') {
-        customerClass = 'commercial';
-        voltage = 'LV380';
-        capacity = pick(r, ['20', '50', '80', '100']);
-        meterType = 'three_phase_direct';
-        regs = ['TOTAL', 'SHARP', 'PEAK', 'FLAT', 'VALLEY', 'REACTIVE'];
-      } else if (cls === 'large_industrial') {
-        customerClass = 'large_industrial';
-        voltage = 'MV10';
-        capacity = pick(r, ['400', '630', '800', '1000', '1250', '2000']);
-        method = pick(r, ['capacity', 'contract_demand', 'actual_demand']);
-        demand = method === 'contract_demand' ? String(Math.round(Number(capacity) * (0.5 + r() * 0.4))) : null;
-        pf = '0.90';
-        meterType = 'three_phase_3w_hv';
-        regs = ['TOTAL', 'SHARP', 'PEAK', 'FLAT', 'VALLEY', 'REVERSE', 'REACTIVE', 'REACTIVE_REV', 'MAX_DEMAND'];
-        ct = [pick(r, ['50', '75', '100', '150', '200']), '5'];
-        pt = ['10000', '100'];
-      } else {
-        customerClass = 'agricultural';
-        voltage = 'LV380';
-        capacity = pick(r, ['30', '50', '100']);
-        meterType = 'three_phase_direct';
-        regs = ['TOTAL', 'REACTIVE'];
-        pf = Number(capacity) >= 100 ? '0.80' : null;
-      }
-      const ta = taOf[s][Math.floor((i - 1) / stations.length / 150) % taOf[s].length];
-      const route = routeOf[s][Math.floor((i - 1) / stations.length / 400) % routeOf[s].length];
-      const tariff = DEMO_TARIFF[cls];
-      const status = r() < 0.01 ? 'suspended' : 'active';
-      acc.push([i, accountNo, i, st.id, name, ph, addr, customerClass, voltage, tariff, capacity, demand, method, pf, household, shared, 'postpaid', route, ta, status, openedOn]);
-      const attrs = {
-        customerClass, voltageLevel: voltage, tariffCode: tariff, contractCapacityKva: capacity, contractDemandKw: demand, basicChargeMethod: method, pfStandard: pf,
-        householdSize: household, sharedMeter: shared, paymentMode: 'postpaid', readingRouteId: route, transformerAreaId: ta, orgUnitId: st.id, status,
-      };
-      ver.push([i, i, openedOn, null, attrs, 'opened']);
-      mps.push([i, i, `MP${String(i).padStart(10, '0')}`, '计费计量点', voltage, 0]);
-      const multiplier = String((Number(ct[0]) / Number(ct[1])) * (Number(pt[0]) / Number(pt[1])));
-      const commAddress = String(i).padStart(12, '0');
-      mtr.push([i, `ZJ${String(i).padStart(10, '0')}`, commAddress, meterType, pick(r, ['威胜', '林洋', '正泰', '华立', '炬华']), `{${regs.join(',')}}`, 6, 2, ct[0], ct[1], pt[0], pt[1], multiplier, 'installed']);
-      const initial: Record<string, string> = {};
-      for (const reg of regs) initial[reg] = reg === 'MAX_DEMAND' ? '0' : (Math.floor(r() * 5000) + (reg === 'TOTAL' ? 5000 : 0)).toFixed(2);
-      ins.push([i, i, i, i, openedOn, null, initial, 'install']);
+  if (db.engine === 'postgres' && N >= 50_000) {
+    const idx = await sql<{ indexname: string; indexdef: string }>`select indexname, indexdef from pg_indexes
+      where schemaname = 'public' and tablename in (${sql.join(BULK_TABLES)})
+        and indexname not in (select conname from pg_constraint where contype in ('p', 'u', 'x'))`.execute(k);
+    for (const i of idx.rows) {
+      deferred.push({ name: i.indexname, def: i.indexdef });
+      await sql`drop index ${sql.ref(i.indexname)}`.execute(k);
     }
-    rows += await db.copyInto('customers', ['id', 'customer_no', 'kind', 'name', 'id_type', 'id_number', 'phone', 'address', 'org_unit_id'], cust);
-    rows += await db.copyInto('accounts', ['id', 'account_no', 'customer_id', 'org_unit_id', 'name', 'phone', 'address', 'customer_class', 'voltage_level', 'tariff_code', 'contract_capacity_kva', 'contract_demand_kw', 'basic_charge_method', 'pf_standard', 'household_size', 'shared_meter', 'payment_mode', 'reading_route_id', 'transformer_area_id', 'status', 'opened_on'], acc);
-    rows += await db.copyInto('account_versions', ['id', 'account_id', 'effective_from', 'effective_to', 'attributes', 'reason'], ver);
-    rows += await db.copyInto('metering_points', ['id', 'account_id', 'code', 'name', 'voltage_level', 'energy_scale'], mps);
-    rows += await db.copyInto('meters', ['id', 'asset_no', 'comm_address', 'meter_type', 'manufacturer', 'registers', 'digits', 'decimals', 'ct_primary', 'ct_secondary', 'pt_primary', 'pt_secondary', 'multiplier', 'status'], mtr);
-    rows += await db.copyInto('meter_installations', ['id', 'metering_point_id', 'account_id', 'meter_id', 'installed_on', 'removed_on', 'initial_readings', 'reason'], ins);
-    log(`accounts ${end.toLocaleString('en')} / ${N.toLocaleString('en')}`);
   }
+  try {
+    const CHUNK = 50_000;
+    const openedBase = Date.UTC(2015, 0, 1);
+    const openedSpan = Date.UTC(2024, 0, 1) - openedBase;
+      for (let start = 1; start <= N; start += CHUNK) {
+      const end = Math.min(N, start + CHUNK - 1);
+      const cust: unknown[][] = [], acc: unknown[][] = [], ver: unknown[][] = [], mps: unknown[][] = [], mtr: unknown[][] = [], ins: unknown[][] = [];
+      for (let i = start; i <= end; i++) {
+        const s = (i - 1) % stations.length;
+        const st = stations[s];
+        const cls = classOf(r);
+        const isPerson = cls === 'residential' || cls === 'residential_shared' || (cls === 'agricultural' && r() < 0.7);
+        const name = isPerson
+          ? personName(r)
+          : cls === 'commercial'
+            ? `${pick(r, SURNAMES)}记${pick(r, SHOPS)}`
+            : cls === 'large_industrial'
+              ? `示范${pick(r, INDUSTRY)}${pick(r, ['有限公司', '股份有限公司', '制品厂'])}`
+              : `${pick(r, VILLAGES)}排灌站`;
+        const ph = phone(r);
+        const addr = cls === 'agricultural' ? `示范县${pick(r, VILLAGES)}${1 + Math.floor(r() * 200)}号` : `示范县${pick(r, STREETS)}${1 + Math.floor(r() * 800)}号${cls.startsWith('residential') ? `${1 + Math.floor(r() * 30)}幢${101 + Math.floor(r() * 20)}室` : ''}`;
+        const accountNo = `33${String(s + 1)}${String(i).padStart(7, '0')}`; // 10 digits
+        const openedOn = new Date(openedBase + Math.floor(r() * openedSpan)).toISOString().slice(0, 10);
+        cust.push([i, `C${String(i).padStart(9, '0')}`, isPerson ? 'person' : 'enterprise', name, isPerson ? 'resident_id' : 'credit_code', isPerson ? residentId(r, '330122') : creditCode(r, i), ph, addr, st.id]);
+        let customerClass = 'residential', voltage = 'LV220', capacity = '8', demand: string | null = null, method = 'none', pf: string | null = null, household = 1, shared = false;
+        let meterType = 'single_phase', regs = ['TOTAL', 'PEAK', 'VALLEY'], ct = ['1', '1'], pt = ['1', '1'];
+        if (cls === 'residential') {
+          household = r() < 0.08 ? 5 + Math.floor(r() * 3) : 1 + Math.floor(r() * 4);
+          capacity = pick(r, ['4', '6', '8', '10']);
+          if (!firstResidential && s === 0) firstResidential = i;
+        } else if (cls === 'residential_shared') {
+          shared = true;
+          capacity = '20';
+          voltage = 'LV380';
+          meterType = 'three_phase_direct';
+          regs = ['TOTAL'];
+        } else if (cls === 'commercial') {
+          customerClass = 'commercial';
+          voltage = 'LV380';
+          capacity = pick(r, ['20', '50', '80', '100']);
+          meterType = 'three_phase_direct';
+          regs = ['TOTAL', 'SHARP', 'PEAK', 'FLAT', 'VALLEY', 'REACTIVE'];
+        } else if (cls === 'large_industrial') {
+          customerClass = 'large_industrial';
+          voltage = 'MV10';
+          capacity = pick(r, ['400', '630', '800', '1000', '1250', '2000']);
+          method = pick(r, ['capacity', 'contract_demand', 'actual_demand']);
+          demand = method === 'contract_demand' ? String(Math.round(Number(capacity) * (0.5 + r() * 0.4))) : null;
+          pf = '0.90';
+          meterType = 'three_phase_3w_hv';
+          regs = ['TOTAL', 'SHARP', 'PEAK', 'FLAT', 'VALLEY', 'REVERSE', 'REACTIVE', 'REACTIVE_REV', 'MAX_DEMAND'];
+          ct = [pick(r, ['50', '75', '100', '150', '200']), '5'];
+          pt = ['10000', '100'];
+        } else {
+          customerClass = 'agricultural';
+          voltage = 'LV380';
+          capacity = pick(r, ['30', '50', '100']);
+          meterType = 'three_phase_direct';
+          regs = ['TOTAL', 'REACTIVE'];
+          pf = Number(capacity) >= 100 ? '0.80' : null;
+        }
+        const ta = taOf[s][Math.floor((i - 1) / stations.length / 150) % taOf[s].length];
+        const route = routeOf[s][Math.floor((i - 1) / stations.length / 400) % routeOf[s].length];
+        const tariff = DEMO_TARIFF[cls];
+        const status = r() < 0.01 ? 'suspended' : 'active';
+        acc.push([i, accountNo, i, st.id, name, ph, addr, customerClass, voltage, tariff, capacity, demand, method, pf, household, shared, 'postpaid', route, ta, status, openedOn]);
+        const attrs = {
+          customerClass, voltageLevel: voltage, tariffCode: tariff, contractCapacityKva: capacity, contractDemandKw: demand, basicChargeMethod: method, pfStandard: pf,
+          householdSize: household, sharedMeter: shared, paymentMode: 'postpaid', readingRouteId: route, transformerAreaId: ta, orgUnitId: st.id, status,
+        };
+        ver.push([i, i, openedOn, null, attrs, 'opened']);
+        mps.push([i, i, `MP${String(i).padStart(10, '0')}`, '计费计量点', voltage, 0]);
+        const multiplier = String((Number(ct[0]) / Number(ct[1])) * (Number(pt[0]) / Number(pt[1])));
+        const commAddress = String(i).padStart(12, '0');
+        mtr.push([i, `ZJ${String(i).padStart(10, '0')}`, commAddress, meterType, pick(r, ['威胜', '林洋', '正泰', '华立', '炬华']), `{${regs.join(',')}}`, 6, 2, ct[0], ct[1], pt[0], pt[1], multiplier, 'installed']);
+        const initial: Record<string, string> = {};
+        for (const reg of regs) initial[reg] = reg === 'MAX_DEMAND' ? '0' : (Math.floor(r() * 5000) + (reg === 'TOTAL' ? 5000 : 0)).toFixed(2);
+        ins.push([i, i, i, i, openedOn, null, initial, 'install']);
+      }
+      rows += await db.copyInto('customers', ['id', 'customer_no', 'kind', 'name', 'id_type', 'id_number', 'phone', 'address', 'org_unit_id'], cust, { trusted: true });
+      rows += await db.copyInto('accounts', ['id', 'account_no', 'customer_id', 'org_unit_id', 'name', 'phone', 'address', 'customer_class', 'voltage_level', 'tariff_code', 'contract_capacity_kva', 'contract_demand_kw', 'basic_charge_method', 'pf_standard', 'household_size', 'shared_meter', 'payment_mode', 'reading_route_id', 'transformer_area_id', 'status', 'opened_on'], acc, { trusted: true });
+      rows += await db.copyInto('account_versions', ['id', 'account_id', 'effective_from', 'effective_to', 'attributes', 'reason'], ver, { trusted: true });
+      rows += await db.copyInto('metering_points', ['id', 'account_id', 'code', 'name', 'voltage_level', 'energy_scale'], mps, { trusted: true });
+      rows += await db.copyInto('meters', ['id', 'asset_no', 'comm_address', 'meter_type', 'manufacturer', 'registers', 'digits', 'decimals', 'ct_primary', 'ct_secondary', 'pt_primary', 'pt_secondary', 'multiplier', 'status'], mtr, { trusted: true });
+      rows += await db.copyInto('meter_installations', ['id', 'metering_point_id', 'account_id', 'meter_id', 'installed_on', 'removed_on', 'initial_readings', 'reason'], ins, { trusted: true });
+      log(`accounts ${end.toLocaleString('en')} / ${N.toLocaleString('en')}`);
+    }
+  } finally {
+    // indexes come back even when the load fails half-way
+    for (const d of deferred) await sql.raw(d.def.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS ')).execute(k);
+  }
+  if (deferred.length) log(`rebuilt ${deferred.length} indexes`);
   // identity sequences after explicit ids
   for (const t of ['feeders', 'transformer_areas', 'reading_routes', 'customers', 'accounts', 'account_versions', 'metering_points', 'meters', 'meter_installations']) {
     await sql`select setval(pg_get_serial_sequence(${t}, 'id'), (select coalesce(max(id), 0) + 1 from ${sql.table(t)}), false)`.execute(k);

@@ -66,32 +66,38 @@ function accountOut(a: any, orgUnitName?: string) {
 export async function searchAccounts(db: Db, actor: Actor, f: AccountFilter) {
   if (!can(actor, 'account.read') && !can(actor, 'portal.self')) requirePermission(actor, 'account.read');
   const k = db.kysely;
-  let qb = scopeAccounts(k.selectFrom('accounts'), actor);
+  let qb = k.selectFrom('accounts');
+  if (actor.roles.includes('customer') && actor.accountIds && !actor.permissions.has('account.read')) {
+    qb = scopeAccounts(qb, actor);
+  } else if (actor.orgPath !== '' && actor.orgPath !== '/') {
+    // literal id list: the planner estimates it far better than a sub-select on paths
+    const ids = (await k.selectFrom('org_units').select('id').where('path', 'like', escapeLike(actor.orgPath) + '%').execute()).map((o) => o.id);
+    qb = qb.where('accounts.org_unit_id', 'in', ids.length ? ids : [-1]);
+  }
   const meterMatch = (asset: string) =>
     k.selectFrom('meter_installations')
       .innerJoin('meters', 'meters.id', 'meter_installations.meter_id')
-      .select('meter_installations.account_id')
       .where('meters.asset_no', '=', asset);
   if (f.q && f.q.trim()) {
+    // each alternative is its own index lookup, united: an OR across them would defeat the
+    // indexes and scan the whole table
     const q = f.q.trim().slice(0, 100);
-    qb = qb.where((eb) => {
-      const ors: Expression<SqlBool>[] = [];
-      if (/^\d+$/.test(q)) {
-        ors.push(eb('accounts.account_no', '=', q));
-        if (q.length < 16) ors.push(eb('accounts.account_no', 'like', escapeLike(q) + '%'));
-        ors.push(eb('accounts.phone', '=', q));
-      } else {
-        ors.push(eb('accounts.name', 'like', escapeLike(q) + '%'));
-      }
-      ors.push(eb('accounts.id', 'in', meterMatch(q)));
-      return eb.or(ors);
-    });
+    const ids = [];
+    if (/^\d+$/.test(q)) {
+      ids.push(k.selectFrom('accounts').select('id').where('account_no', '=', q));
+      if (q.length < 16) ids.push(k.selectFrom('accounts').select('id').where('account_no', 'like', escapeLike(q) + '%'));
+      ids.push(k.selectFrom('accounts').select('id').where('phone', '=', q));
+    } else {
+      ids.push(k.selectFrom('accounts').select('id').where('name', 'like', escapeLike(q) + '%'));
+    }
+    const union = ids.reduce((u, x) => u.union(x), meterMatch(q).select('meter_installations.account_id as id') as any);
+    qb = qb.where('accounts.id', 'in', union);
   }
   if (f.accountNo) qb = qb.where('accounts.account_no', 'like', escapeLike(f.accountNo) + '%');
   if (f.name) qb = qb.where('accounts.name', 'like', escapeLike(f.name) + '%');
   if (f.phone) qb = qb.where('accounts.phone', '=', f.phone);
   if (f.address) qb = qb.where('accounts.address', 'ilike', '%' + escapeLike(f.address) + '%');
-  if (f.meterAssetNo) qb = qb.where('accounts.id', 'in', meterMatch(f.meterAssetNo));
+  if (f.meterAssetNo) qb = qb.where('accounts.id', 'in', meterMatch(f.meterAssetNo).select('meter_installations.account_id'));
   if (f.orgUnitId) {
     const ou = await k.selectFrom('org_units').select('path').where('id', '=', f.orgUnitId).executeTakeFirst();
     qb = qb.where('accounts.org_unit_id', 'in', (eb: any) =>
@@ -101,21 +107,24 @@ export async function searchAccounts(db: Db, actor: Actor, f: AccountFilter) {
   if (f.customerClass) qb = qb.where('accounts.customer_class', '=', f.customerClass);
   if (f.status) qb = qb.where('accounts.status', '=', f.status as never);
 
-  const [rows, cnt] = await Promise.all([
-    qb
-      .innerJoin('org_units', 'org_units.id', 'accounts.org_unit_id')
-      .selectAll('accounts')
-      .select('org_units.name as org_unit_name')
-      .orderBy('accounts.account_no')
-      .limit(f.pageSize)
-      .offset((f.page - 1) * f.pageSize)
-      .execute(),
-    k
-      .selectFrom(qb.select(sql`1`.as('x')).limit(COUNT_CAP + 1).as('c'))
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirst(),
-  ]);
-  const n = Number(cnt?.n ?? 0);
+  const rows = await qb
+    .innerJoin('org_units', 'org_units.id', 'accounts.org_unit_id')
+    .selectAll('accounts')
+    .select('org_units.name as org_unit_name')
+    .orderBy('accounts.account_no')
+    .limit(f.pageSize)
+    .offset((f.page - 1) * f.pageSize)
+    .execute();
+  // a short first page is the whole answer: no count query needed
+  const n =
+    f.page === 1 && rows.length < f.pageSize
+      ? rows.length
+      : Number(
+          (await k
+            .selectFrom(qb.select(sql`1`.as('x')).limit(COUNT_CAP + 1).as('c'))
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirst())?.n ?? 0,
+        );
   return {
     items: rows.map((r) => accountOut(r, r.org_unit_name)),
     total: Math.min(n, COUNT_CAP),

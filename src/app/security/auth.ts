@@ -154,13 +154,35 @@ function systemFor(input: { ip?: string; requestId?: string }): Actor {
   return { userId: null, username: 'system', displayName: '系统', orgUnitId: null, orgPath: '', roles: [], permissions: new Set(), ip: input.ip, requestId: input.requestId };
 }
 
+/**
+ * Resolved sessions are cached for a few seconds per process (3 queries saved per request).
+ * Logout, user edits and password changes clear the cache of this process; other processes
+ * see such a change within ACTOR_CACHE_MS.
+ */
+const ACTOR_CACHE_MS = 5_000;
+const actorCache = new Map<string, { actor: Actor; until: number; expiresAt: number }>();
+export function invalidateActorCache(): void {
+  actorCache.clear();
+}
+
 export async function actorFromSession(db: Db, token: string, now = new Date()): Promise<Actor | null> {
-  const s = await db.kysely.selectFrom('sessions').selectAll().where('id', '=', sha256(token)).executeTakeFirst();
-  if (!s || s.expires_at <= now) return null;
+  const id = sha256(token);
+  const hit = actorCache.get(id);
+  if (hit && hit.until > now.getTime() && hit.expiresAt > now.getTime()) return hit.actor;
+  const s = await db.kysely.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!s || s.expires_at <= now) {
+    actorCache.delete(id);
+    return null;
+  }
   if (now.getTime() - s.last_seen_at.getTime() > 60_000) {
     await db.kysely.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', s.id).execute();
   }
-  return loadActor(db, s.user_id);
+  const actor = await loadActor(db, s.user_id);
+  if (actor) {
+    if (actorCache.size > 10_000) actorCache.clear();
+    actorCache.set(id, { actor, until: now.getTime() + ACTOR_CACHE_MS, expiresAt: s.expires_at.getTime() });
+  }
+  return actor;
 }
 
 export async function actorFromApiToken(db: Db, token: string, now = new Date()): Promise<Actor | null> {
@@ -173,6 +195,7 @@ export async function actorFromApiToken(db: Db, token: string, now = new Date())
 }
 
 export async function logout(db: Db, actor: Actor, token: string): Promise<void> {
+  actorCache.delete(sha256(token));
   await inTx(db, async (trx) => {
     await trx.deleteFrom('sessions').where('id', '=', sha256(token)).execute();
     await writeAudit(trx, actor, { action: 'session.logout', entityType: 'user', entityId: actor.userId, orgUnitId: actor.orgUnitId });
@@ -188,6 +211,7 @@ export async function changePassword(db: Db, actor: Actor, current: string, next
   const h = await hashPassword(next);
   await inTx(db, async (trx) => {
     await trx.updateTable('users').set({ password_hash: h, password_changed_at: new Date(), updated_at: new Date() }).where('id', '=', u.id).execute();
+    invalidateActorCache();
     await writeAudit(trx, actor, { action: 'user.password_changed', entityType: 'user', entityId: u.id, orgUnitId: u.org_unit_id });
   });
 }

@@ -5,7 +5,7 @@ import { checkPasswordPolicy } from '../../domain/security/password.js';
 import { PERMISSION_CODES } from '../../domain/security/permissions.js';
 import { inTx, requirePermission, requireScope, type Actor } from '../context.js';
 import { writeAudit } from '../audit/write-audit.js';
-import { hashPassword } from './auth.js';
+import { hashPassword, invalidateActorCache } from './auth.js';
 import { getOrgUnit } from './org-units.js';
 
 const USERNAME_RE = /^[A-Za-z0-9_.@-]{3,64}$/;
@@ -125,6 +125,7 @@ export async function updateUser(
   return inTx(db, async (trx) => {
     const row = await trx.updateTable('users').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
     if (patch.status === 'disabled' || patch.password_hash) await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+    invalidateActorCache();
     const after = userOut(row);
     await writeAudit(trx, actor, {
       action: 'user.update', entityType: 'user', entityId: id, orgUnitId: row.org_unit_id,
@@ -174,6 +175,7 @@ export async function updateRole(db: Db, actor: Actor, code: string, input: { na
   if (!Object.keys(patch).length) throw new ValidationError('body', 'nothing to change');
   return inTx(db, async (trx) => {
     const row = await trx.updateTable('roles').set({ ...patch, updated_at: new Date() }).where('code', '=', code).returningAll().executeTakeFirstOrThrow();
+    invalidateActorCache();
     const out = { code, nameZh: row.name_zh, nameEn: row.name_en, permissions: row.permissions, builtin: row.builtin };
     await writeAudit(trx, actor, { action: 'role.update', entityType: 'role', entityId: code, before: { nameZh: r.name_zh, nameEn: r.name_en, permissions: r.permissions }, after: out });
     return out;

@@ -257,6 +257,7 @@ create table meter_installations (
 );
 create index meter_installations_mp_idx on meter_installations (metering_point_id, installed_on);
 create index meter_installations_account_idx on meter_installations (account_id);
+create index meter_installations_meter_idx on meter_installations (meter_id);
 create unique index meter_installations_active_uq on meter_installations (meter_id) where removed_on is null;
 
 create table settings (
