@@ -1,4 +1,4 @@
-import { Button, Col, Form, Row, Space, type FormInstance } from 'antd';
+import { Button, Col, Form, Grid, Row, Space, type FormInstance } from 'antd';
 import { ReloadOutlined, SearchOutlined } from '@ant-design/icons';
 import { useEffect, type ReactNode } from 'react';
 import { useI18n } from '../i18n';
@@ -23,6 +23,7 @@ export function QueryForm<V extends Record<string, unknown>>({
   extraActions?: ReactNode;
 }) {
   const { t } = useI18n();
+  const screens = Grid.useBreakpoint();
   const valuesJson = JSON.stringify(values);
   useEffect(() => {
     form.resetFields();
@@ -33,7 +34,7 @@ export function QueryForm<V extends Record<string, unknown>>({
       <Row gutter={16} align="bottom">
         {children}
         <Col xs={24} sm={24} md={8} lg={6} xl={4} style={{ marginLeft: 'auto' }}>
-          <Form.Item label=" " colon={false}>
+          <Form.Item label={screens.md === false ? undefined : ' '} colon={false}>
             <Space>
               <Button type="primary" htmlType="submit" icon={<SearchOutlined />} data-testid="query-submit">
                 {t('common.query')}
