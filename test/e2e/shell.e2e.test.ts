@@ -312,6 +312,27 @@ describe.skipIf(!hasChromium)('web shell in Chromium', () => {
     }
   });
 
+  it('checker: the tariff module is mounted in the shell menu (catalogue, quote)', async () => {
+    const ctx = await newDesktop(browser, server.baseUrl);
+    const page = await ctx.newPage();
+    const errors = trackErrors(page);
+    try {
+      await login(page, 'checker');
+      const menu = page.getByTestId('side-menu');
+      await menu.getByText('电价目录').click();
+      await page.waitForURL('**/tariffs');
+      await expect.poll(() => page.getByTestId('breadcrumb').textContent()).toContain('电价目录');
+      await page.locator('.ant-table-row').first().waitFor();
+      await screenshot(page, '18-checker-tariffs');
+      await menu.getByText('电费试算').click();
+      await page.waitForURL('**/tariffs/quote');
+      await expect.poll(() => page.getByTestId('breadcrumb').textContent()).toContain('电费试算');
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('phone 375×812: menu in a drawer, account search and 360° view usable', async () => {
     const ctx = await newPhone(browser, server.baseUrl);
     const page = await ctx.newPage();

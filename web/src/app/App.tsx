@@ -21,6 +21,8 @@ const OrgUnitsPage = lazy(() => import('../modules/admin/OrgUnitsPage'));
 const UsersPage = lazy(() => import('../modules/admin/UsersPage'));
 const RolesPage = lazy(() => import('../modules/admin/RolesPage'));
 const AuditPage = lazy(() => import('../modules/admin/AuditPage'));
+// module pages owned by other modules, mounted here (their index routes inside)
+const TariffsModule = lazy(() => import('../modules/tariffs'));
 
 function FullPageSpin() {
   return (
@@ -88,6 +90,7 @@ export function App() {
                   <Route path="system/users" element={<RequireCap cap="user.read"><UsersPage /></RequireCap>} />
                   <Route path="system/roles" element={<RequireCap cap="role.read"><RolesPage /></RequireCap>} />
                   <Route path="system/audit" element={<RequireCap cap="audit.read"><AuditPage /></RequireCap>} />
+                  <Route path="tariffs/*" element={<RequireCap cap="tariff.read" orCap="quote.create"><TariffsModule /></RequireCap>} />
                   <Route path="*" element={<NotFound />} />
                 </Route>
               </Routes>

@@ -12,10 +12,12 @@ import { errorText } from '../components/errors';
 
 const { Header, Sider, Content } = Layout;
 
-function selectedKey(pathname: string): string {
+/** The menu entry for a path: the longest menu path that is a prefix of it. */
+function selectedKey(pathname: string, paths: string[]): string {
   if (pathname === '/') return '/';
-  const m = /^\/[^/]+\/[^/]+/.exec(pathname);
-  return m ? m[0] : pathname;
+  let best = '';
+  for (const p of paths) if (p !== '/' && (pathname === p || pathname.startsWith(p + '/')) && p.length > best.length) best = p;
+  return best || pathname;
 }
 
 export function LanguageSwitch() {
@@ -97,7 +99,7 @@ export function AppLayout() {
       ? { key: e.key, icon: e.icon, label: t(e.labelKey), children: e.children.map((c) => ({ key: c.path, icon: c.icon, label: t(c.labelKey) })) }
       : { key: e.path, icon: e.icon, label: t(e.labelKey) },
   );
-  const selected = selectedKey(location.pathname);
+  const selected = selectedKey(location.pathname, entries.flatMap((e) => (isGroup(e) ? e.children.map((c) => c.path) : [e.path])));
   const openGroups = entries.filter(isGroup).map((g) => g.key);
 
   const menu = (

@@ -1,6 +1,10 @@
 import type { ReactNode } from 'react';
 import {
   ApartmentOutlined,
+  CalculatorOutlined,
+  DollarOutlined,
+  ProfileOutlined,
+  SwapOutlined,
   AuditOutlined,
   DatabaseOutlined,
   HomeOutlined,
@@ -40,6 +44,16 @@ export const MENU: MenuEntry[] = [
     children: [
       { path: '/archive/accounts', labelKey: 'menu.accounts', icon: <IdcardOutlined />, cap: 'account.read' },
       { path: '/archive/customers', labelKey: 'menu.customers', icon: <UserOutlined />, cap: 'customer.read' },
+    ],
+  },
+  {
+    key: 'tariffs',
+    labelKey: 'menu.tariffs',
+    icon: <DollarOutlined />,
+    children: [
+      { path: '/tariffs', labelKey: 'menu.tariffCatalogue', icon: <ProfileOutlined />, cap: 'tariff.read' },
+      { path: '/tariffs/compare', labelKey: 'menu.tariffCompare', icon: <SwapOutlined />, cap: 'tariff.read' },
+      { path: '/tariffs/quote', labelKey: 'menu.quote', icon: <CalculatorOutlined />, cap: 'quote.create' },
     ],
   },
   {

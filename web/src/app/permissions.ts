@@ -21,6 +21,8 @@ const CAPABILITIES = {
   'audit.verify': ['audit.verify'],
   'stats.read': ['stats.read'],
   'portal.self': ['portal.self'],
+  'tariff.read': ['tariff.read'],
+  'quote.create': ['quote.create'],
 } as const;
 
 export type Capability = keyof typeof CAPABILITIES;
