@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import readline from 'node:readline';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
+import type { Q } from '../app/context.js';
 import { canonicalJson } from '../domain/audit/chain.js';
 import { migrate } from '../db/migrate.js';
 
@@ -26,8 +27,7 @@ interface TableInfo {
   orderBy: string[];
 }
 
-async function tables(db: Db): Promise<TableInfo[]> {
-  const k = db.kysely;
+async function tables(k: Q): Promise<TableInfo[]> {
   const t = await sql<{ table_name: string }>`select table_name from information_schema.tables
     where table_schema = 'public' and table_type = 'BASE TABLE' and table_name <> 'schema_migrations' order by table_name`.execute(k);
   const deps = await sql<{ child: string; parent: string }>`select c.conrelid::regclass::text as child, c.confrelid::regclass::text as parent
@@ -61,7 +61,7 @@ function normalise(v: unknown): unknown {
   return v instanceof Date ? v.toISOString() : v;
 }
 
-async function* tableRows(db: Db, t: TableInfo, page = 5000): AsyncGenerator<unknown[]> {
+async function* tableRows(q: Q, t: TableInfo, page = 5000): AsyncGenerator<unknown[]> {
   const cols = t.columns.map((c) => sql.ref(c));
   const order = sql.join(t.orderBy.map((c) => sql.ref(c)));
   if (t.orderBy.length === 1) {
@@ -69,7 +69,7 @@ async function* tableRows(db: Db, t: TableInfo, page = 5000): AsyncGenerator<unk
     for (;;) {
       const key = sql.ref(t.orderBy[0]);
       const res = await sql<Record<string, unknown>>`select ${sql.join(cols)} from ${sql.table(t.name)}
-        ${last === null ? sql`` : sql`where ${key} > ${last}`} order by ${order} limit ${page}`.execute(db.kysely);
+        ${last === null ? sql`` : sql`where ${key} > ${last}`} order by ${order} limit ${page}`.execute(q);
       if (res.rows.length === 0) return;
       for (const r of res.rows) yield t.columns.map((c) => normalise(r[c]));
       last = res.rows[res.rows.length - 1][t.orderBy[0]];
@@ -77,19 +77,20 @@ async function* tableRows(db: Db, t: TableInfo, page = 5000): AsyncGenerator<unk
     }
   }
   for (let off = 0; ; off += page) {
-    const res = await sql<Record<string, unknown>>`select ${sql.join(cols)} from ${sql.table(t.name)} order by ${order} limit ${page} offset ${off}`.execute(db.kysely);
+    const res = await sql<Record<string, unknown>>`select ${sql.join(cols)} from ${sql.table(t.name)} order by ${order} limit ${page} offset ${off}`.execute(q);
     for (const r of res.rows) yield t.columns.map((c) => normalise(r[c]));
     if (res.rows.length < page) return;
   }
 }
 
 /** Row counts and checksums of every table (used by backup, restore and tests). */
-export async function summarise(db: Db): Promise<TableSummary[]> {
+export async function summarise(db: Db | Q): Promise<TableSummary[]> {
+  const q: Q = 'kysely' in db ? (db as Db).kysely : (db as Q);
   const out: TableSummary[] = [];
-  for (const t of await tables(db)) {
+  for (const t of await tables(q)) {
     const h = crypto.createHash('sha256');
     let n = 0;
-    for await (const row of tableRows(db, t)) {
+    for await (const row of tableRows(q, t)) {
       h.update(canonicalJson(row)).update('\n');
       n++;
     }
@@ -99,7 +100,7 @@ export async function summarise(db: Db): Promise<TableSummary[]> {
 }
 
 export async function backup(db: Db, file: string): Promise<{ tables: TableSummary[]; bytes: number }> {
-  const infos = await tables(db);
+  const infos = await tables(db.kysely);
   const migrations = (await sql<{ name: string }>`select name from schema_migrations order by name`.execute(db.kysely)).rows.map((r) => r.name);
   const tmp = `${file}.partial`;
   const gz = zlib.createGzip({ level: 6 });
@@ -114,7 +115,7 @@ export async function backup(db: Db, file: string): Promise<{ tables: TableSumma
     const h = crypto.createHash('sha256');
     let n = 0;
     let buf = '';
-    for await (const row of tableRows(db, t)) {
+    for await (const row of tableRows(db.kysely, t)) {
       h.update(canonicalJson(row)).update('\n');
       buf += JSON.stringify(row) + '\n';
       n++;
@@ -138,7 +139,7 @@ export async function backup(db: Db, file: string): Promise<{ tables: TableSumma
 export async function restore(db: Db, file: string, opts: { force?: boolean } = {}): Promise<{ tables: TableSummary[] }> {
   if (!fs.existsSync(file)) throw new Error(`backup file ${file} not found`);
   await migrate(db);
-  const infos = await tables(db);
+  const infos = await tables(db.kysely);
   const nonEmpty: string[] = [];
   for (const t of infos) {
     const r = await sql<{ n: number }>`select count(*)::int8 as n from (select 1 from ${sql.table(t.name)} limit 1) x`.execute(db.kysely);
@@ -150,6 +151,7 @@ export async function restore(db: Db, file: string, opts: { force?: boolean } = 
   const rl = readline.createInterface({ input: fs.createReadStream(file).pipe(zlib.createGunzip()), crlfDelay: Infinity });
   let header: { format?: string; migrations?: string[] } | null = null;
   let expected: TableSummary[] | null = null;
+  let got: TableSummary[] = [];
   await db.kysely.transaction().execute(async (trx) => {
     if (nonEmpty.length) await sql`truncate ${sql.join(infos.map((t) => sql.table(t.name)))} restart identity cascade`.execute(trx);
     let current: { table: string; columns: string[] } | null = null;
@@ -182,19 +184,20 @@ export async function restore(db: Db, file: string, opts: { force?: boolean } = 
       }
     }
     if (!expected) throw new Error('backup file is truncated (no end marker)');
-    for (const t of infos) {
-      const idCol = await sql<{ c: string | null }>`select pg_get_serial_sequence(${t.name}, 'id') as c`.execute(trx).catch(() => ({ rows: [{ c: null }] }));
-      if (idCol.rows[0]?.c) {
-        await sql`select setval(${idCol.rows[0].c}, (select coalesce(max(id), 0) + 1 from ${sql.table(t.name)}), false)`.execute(trx);
+    const identity = await sql<{ table_name: string; column_name: string }>`select table_name, column_name from information_schema.columns
+      where table_schema = 'public' and is_identity = 'YES'`.execute(trx);
+    for (const c of identity.rows) {
+      await sql`select setval(pg_get_serial_sequence(${c.table_name}, ${c.column_name}),
+        (select coalesce(max(${sql.ref(c.column_name)}), 0) + 1 from ${sql.table(c.table_name)}), false)`.execute(trx);
+    }
+    // verify inside the transaction: a mismatch rolls everything back
+    got = await summarise(trx);
+    for (const e of expected as unknown as TableSummary[]) {
+      const g = got.find((x) => x.name === e.name);
+      if (!g || g.rows !== e.rows || g.checksum !== e.checksum) {
+        throw new Error(`restore check failed for table ${e.name}: expected ${e.rows} rows ${e.checksum.slice(0, 12)}, got ${g?.rows} ${g?.checksum.slice(0, 12)}`);
       }
     }
   });
-  const got = await summarise(db);
-  for (const e of expected as unknown as TableSummary[]) {
-    const g = got.find((x) => x.name === e.name);
-    if (!g || g.rows !== e.rows || g.checksum !== e.checksum) {
-      throw new Error(`restore check failed for table ${e.name}: expected ${e.rows} rows ${e.checksum.slice(0, 12)}, got ${g?.rows} ${g?.checksum.slice(0, 12)}`);
-    }
-  }
   return { tables: got };
 }

@@ -15,7 +15,8 @@ export default async function auditRoutes(app: FastifyInstance, { db }: Deps) {
     }),
   }, async ({ actor, query }) => {
     let qb = db.kysely.selectFrom('audit_events');
-    if (actor.orgPath && actor.orgPath !== '/') {
+    // the root org unit ('/1/') sees everything, including system events without an org unit
+    if (actor.orgPath && actor.orgPath.split('/').filter(Boolean).length > 1) {
       // events of org units in scope, plus the user's own actions
       qb = qb.where((eb) => eb.or([
         eb('org_unit_id', 'in', eb.selectFrom('org_units').select('id').where('path', 'like', escapeLike(actor.orgPath) + '%')),

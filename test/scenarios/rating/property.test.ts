@@ -5,7 +5,10 @@
 // PF base components, fixed and minimum charges, amounts beyond 2^53 分·µ, tariff changes inside a period).
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// 110,000 fast-check cases take 10-25 s alone, several times that on a loaded 2-core CI box
+vi.setConfig({ testTimeout: 300_000 });
 import { rateBill } from '../../../src/domain/rating/rate-bill.js';
 import { parseTariffVersion } from '../../../src/domain/tariffs/validate.js';
 import type { TariffVersion } from '../../../src/domain/tariffs/schema.js';
