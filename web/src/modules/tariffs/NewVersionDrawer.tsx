@@ -32,7 +32,7 @@ export function NewVersionDrawer({ view, onClose, onCreated }: { view: TariffVie
   const { t } = useI18n();
   const tt = useTT();
   const tx = useTTx();
-  const { message, modal } = App.useApp();
+  const { message } = App.useApp();
   const [form] = Form.useForm<FormValues>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -94,7 +94,7 @@ export function NewVersionDrawer({ view, onClose, onCreated }: { view: TariffVie
       const r = await tariffApi.newVersion(view.tariff.id, body);
       message.success(tt('tariffs.newVersionCreated', { version: r.tariff.version }));
       if (r.warnings.length) {
-        modal.warning({ title: tt('tariffs.warnings'), content: r.warnings.map((w) => `${w.code}: ${w.message}`).join('\n') });
+        message.warning(`${tt('tariffs.warnings')}: ${r.warnings.map((w) => `${w.code} ${w.message}`).join('; ')}`, 8);
       }
       onCreated(r.tariff.id);
     } catch (e) {

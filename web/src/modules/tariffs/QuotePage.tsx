@@ -123,34 +123,33 @@ export default function QuotePage() {
 
   const qtyRule = [{ pattern: QTY, message: '≥ 0, ≤ 2 dp' }];
   const lineColumns: ColumnsType<BillLine> = [
-    { title: tt('quote.line.code'), dataIndex: 'code', width: 170, render: (v: string) => <span className="vl-mono" data-testid="quote-line-code">{v}</span> },
+    { title: tt('quote.line.code'), dataIndex: 'code', width: 150, render: (v: string, l) => <span className="vl-mono" style={{ fontSize: 12, wordBreak: 'break-all' }} data-testid="quote-line-code">{v}{l.segment !== undefined ? ` #${l.segment + 1}` : ''}</span> },
     {
-      title: tt('quote.line.name'),
+      title: `${tt('quote.line.name')} / ${tt('quote.line.rule')}`,
       dataIndex: 'name',
-      render: (n: BillLine['name']) => (
-        <span>
-          {pick(n.zh, n.en)}
+      render: (n: BillLine['name'], l) => (
+        <span data-testid="quote-line-name">
+          {pick(n.zh, n.en)} <Typography.Text type="secondary" style={{ fontSize: 12 }}>{lang === 'en' ? n.zh : n.en}</Typography.Text>
           <br />
-          <Typography.Text type="secondary" style={{ fontSize: 12 }}>{lang === 'en' ? n.zh : n.en}</Typography.Text>
+          <Typography.Text type="secondary" style={{ fontSize: 11 }} data-testid="quote-line-rule">{l.rule}</Typography.Text>
         </span>
       ),
     },
     { title: tt('quote.line.quantity'), dataIndex: 'quantity', align: 'right', width: 130, render: (q: string, l) => <span className="vl-mono">{q} {l.unit}</span> },
-    { title: tt('quote.line.unitPrice'), dataIndex: 'unitPrice', align: 'right', width: 110, render: (v: string) => <span className="vl-mono">{v}</span> },
-    { title: tt('quote.line.amount'), dataIndex: 'amount', align: 'right', width: 130, render: (v: string) => <span data-testid="quote-line-amount"><Money value={v} /></span> },
-    { title: tt('quote.line.rule'), dataIndex: 'rule', width: 240, render: (v: string) => <Typography.Text type="secondary" style={{ fontSize: 12 }}>{v}</Typography.Text> },
+    { title: tt('quote.line.unitPrice'), dataIndex: 'unitPrice', align: 'right', width: 100, render: (v: string) => <span className="vl-mono">{v}</span> },
+    { title: tt('quote.line.amount'), dataIndex: 'amount', align: 'right', width: 120, render: (v: string) => <span data-testid="quote-line-amount"><Money value={v} /></span> },
   ];
 
   return (
     <PageContainer crumbs={[{ title: tt('tariffs.group') }, { title: tt('quote.title') }]} title={tt('quote.title')}>
       <Row gutter={16}>
-        <Col xs={24} xl={9}>
+        <Col xs={24} xl={8}>
           <Card data-testid="quote-form">
             <Form form={form} layout="vertical" onFinish={submit} initialValues={{ periodStart: start, periodEnd: end }}>
               <Form.Item label={tt('quote.by')}>
                 <Radio.Group value={by} onChange={(e) => { setBy(e.target.value); setResult(null); setError(null); }} optionType="button" data-testid="quote-by">
-                  {canAccounts && <Radio.Button value="account" data-testid="quote-by-account">{tt('quote.byAccount')}</Radio.Button>}
-                  <Radio.Button value="tariff" data-testid="quote-by-tariff">{tt('quote.byTariff')}</Radio.Button>
+                  {canAccounts && <Radio.Button value="account"><span data-testid="quote-by-account">{tt('quote.byAccount')}</span></Radio.Button>}
+                  <Radio.Button value="tariff"><span data-testid="quote-by-tariff">{tt('quote.byTariff')}</span></Radio.Button>
                 </Radio.Group>
               </Form.Item>
               {by === 'account' ? (
@@ -283,7 +282,7 @@ export default function QuotePage() {
             </Form>
           </Card>
         </Col>
-        <Col xs={24} xl={15}>
+        <Col xs={24} xl={16}>
           {error != null && <Alert type="error" showIcon title={errorText(t, error)} style={{ marginBottom: 16 }} data-testid="quote-error" />}
           {!result && !error && (
             <Card>
@@ -337,7 +336,7 @@ export default function QuotePage() {
                 columns={lineColumns}
                 dataSource={result.lines}
                 pagination={false}
-                scroll={{ x: 900 }}
+                scroll={{ x: 700 }}
                 data-testid="quote-lines"
                 summary={() => (
                   <Table.Summary.Row>
@@ -347,7 +346,6 @@ export default function QuotePage() {
                     <Table.Summary.Cell index={4} align="right">
                       <Typography.Text strong data-testid="quote-total-cell"><Money value={result.total} /></Typography.Text>
                     </Table.Summary.Cell>
-                    <Table.Summary.Cell index={5} />
                   </Table.Summary.Row>
                 )}
               />

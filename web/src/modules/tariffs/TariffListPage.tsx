@@ -97,7 +97,7 @@ export default function TariffListPage() {
       ),
     },
     { title: tt('tariffs.version'), dataIndex: 'version', width: 100, render: (v) => <span className="vl-mono">{v}</span> },
-    { title: tt('tariffs.name'), dataIndex: 'name', ellipsis: true, render: (n: TariffSummary['name']) => pick(n.zh, n.en) },
+    { title: tt('tariffs.name'), dataIndex: 'name', width: 280, ellipsis: true, render: (n: TariffSummary['name']) => pick(n.zh, n.en) },
     { title: tt('tariffs.province'), dataIndex: 'province', width: 90 },
     { title: tt('tariffs.customerClasses'), dataIndex: 'customerClasses', width: 150, render: (v: string[]) => v.join('、') },
     { title: tt('tariffs.voltageLevels'), dataIndex: 'voltageLevels', width: 120, render: (v: string[]) => v.join('、') },
