@@ -41,4 +41,15 @@ describe.each(engines())('DL/T 645 tools API on %s', (engine) => {
     const collector = await t.login('collector');
     expect((await t.call('POST', '/api/v1/tools/dlt645/decode', { cookie: collector, body: { hex: '68' } })).status).toBe(403);
   });
+
+  it('serves OpenAPI 3 describing the routes, with request ids on every response', async () => {
+    const r = await t.call('GET', '/api/docs/json');
+    expect(r.status).toBe(200);
+    expect(r.body.openapi).toMatch(/^3\./);
+    for (const p of ['/api/v1/accounts', '/api/v1/accounts/{id}', '/api/v1/auth/login', '/api/v1/audit/verify', '/api/v1/tools/dlt645/decode']) {
+      expect(Object.keys(r.body.paths)).toContain(p);
+    }
+    expect(r.body.paths['/api/v1/accounts'].get.parameters.some((x: any) => x.name === 'q')).toBe(true);
+    expect(r.headers['x-request-id']).toBeTruthy();
+  });
 });
