@@ -15,6 +15,7 @@ import { hashPassword } from '../app/security/auth.js';
 import { insertOrgUnitRaw } from '../app/security/org-units.js';
 import { inTx, SYSTEM_ACTOR } from '../app/context.js';
 import { writeAudit } from '../app/audit/write-audit.js';
+import { prng } from '../domain/random.js';
 
 export const DEMO_PASSWORD = 'Voltline@2026';
 
@@ -33,17 +34,7 @@ export interface SeedResult {
   logins: Array<{ username: string; role: string; orgUnit: string }>;
 }
 
-/** mulberry32: small, fast, deterministic PRNG. */
-export function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤'.split('');
 const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国建华志强海燕红梅玉兰宇浩然子涵梓萱一诺欣怡雨泽俊杰晓东文博思远佳怡晨阳'.split('');

@@ -85,17 +85,8 @@ export function hash01(...xs: number[]): number {
   return (h >>> 0) / 4294967296;
 }
 
-/** mulberry32 PRNG -> [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../random.js';
+import { prng } from '../../random.js';
 
 // ------------------------------------------------------------------ load shapes
 

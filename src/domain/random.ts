@@ -1,0 +1,16 @@
+/**
+ * mulberry32: a small, fast, deterministic PRNG returning numbers in [0, 1).
+ * Shared by the demo-data generator and the meter simulator so both derive the same data
+ * from the same seed.
+ * @example const r = prng(1); r(); // 0.6270739405881613
+ */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
