@@ -3,14 +3,16 @@
  *  - clerk opens 电费试算 from the menu, picks a residential account (户号) of the station, enters
  *    the R-2 usage (prevCum 2600, 峰 200, 谷 150) and sees the bill lines and the total 166.30;
  *    negative kWh shows the API's error naming the field; quote by tariff for a 大工业 I-1 usage;
- *  - admin opens a tariff version (TOU bars, components), creates a new version from it and
+ *  - admin imports JSON (a bad item saves nothing), exports, opens a tariff version (TOU bars, components), creates a new version from it and
  *    compares the two side by side with the changes highlighted; English switch.
  * Screenshots: test-output/e2e/tariffs-*.png.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Browser } from 'playwright-core';
-import { buildUi, hasChromium, launchBrowser, login, newDesktop, screenshot, startServer, trackErrors, type TestServer } from './support.js';
+import { buildUi, hasChromium, launchBrowser, login, newDesktop, repoRoot, screenshot, startServer, trackErrors, type TestServer } from './support.js';
 
 /** Pick an option of an antd Select by typing (options are virtualised in a portal). */
 async function selectByTyping(page: Page, testId: string, text: string, optionText = text): Promise<void> {
@@ -111,7 +113,7 @@ describe.skipIf(!hasChromium)('tariff module in Chromium', () => {
     }
   });
 
-  it('admin: open a tariff version, create a new version from it, compare the two; English', async () => {
+  it('admin: import JSON (all or nothing), export, open a version, create a new version from it, compare the two; English', async () => {
     const ctx = await newDesktop(browser, server.baseUrl);
     const page = await ctx.newPage();
     const errors = trackErrors(page);
@@ -122,6 +124,27 @@ describe.skipIf(!hasChromium)('tariff module in Chromium', () => {
       await page.getByTestId('tariff-link').first().waitFor();
       expect(await page.getByTestId('tariff-link').count()).toBeGreaterThanOrEqual(7);
       await screenshot(page, 'tariffs-04-admin-catalogue');
+
+      // import JSON: all or nothing — one bad item saves nothing and the error names item and field
+      const base = JSON.parse(fs.readFileSync(path.join(repoRoot, 'tariffs', 'agriculture-flat.json'), 'utf8'));
+      const good = { ...base, code: 'E2E-AGRI' };
+      const bad = { ...base, code: 'E2E-AGRI-BAD', energyComponents: [{ ...base.energyComponents[0], price: '-0.1' }] };
+      await page.getByTestId('tariff-import-open').click();
+      await page.getByTestId('tariff-import-text').fill(JSON.stringify([good, bad]));
+      await page.getByTestId('tariff-import-run').click();
+      await expect.poll(() => page.getByTestId('tariff-import-error').textContent()).toContain('1.energyComponents.0.price');
+      await screenshot(page, 'tariffs-04b-admin-import-error');
+      const listed = await page.request.get('/api/v1/tariffs?code=E2E-AGRI');
+      expect(((await listed.json()) as { items: unknown[] }).items).toHaveLength(0);
+      await page.getByTestId('tariff-import-text').fill(JSON.stringify([good]));
+      await page.getByTestId('tariff-import-run').click();
+      await expect.poll(() => page.getByTestId('tariff-import-result').textContent()).toContain('新增 1 个');
+      await page.keyboard.press('Escape');
+      await expect.poll(() => page.getByTestId('tariff-link').filter({ hasText: 'E2E-AGRI' }).count()).toBe(1);
+      // export all downloads a JSON array
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('tariff-export-all').click()]);
+      const exported = JSON.parse(fs.readFileSync((await download.path())!, 'utf8')) as Array<{ code: string }>;
+      expect(exported.map((d) => d.code)).toContain('E2E-AGRI');
 
       await page.getByTestId('tariff-link').filter({ hasText: 'ZJ-LI-10KV-TOU-B' }).click();
       await page.getByTestId('tariff-view').waitFor();
