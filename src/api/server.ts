@@ -17,6 +17,16 @@ import type { Deps } from './http.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SESSION_COOKIE = 'vl_session';
+
+/** Replace query-string values with '*' in logged URLs (personal data must not reach the logs). */
+export function maskQuery(url: string): string {
+  const i = url.indexOf('?');
+  if (i < 0) return url;
+  return url.slice(0, i + 1) + url.slice(i + 1).split('&').map((kv) => {
+    const [k] = kv.split('=');
+    return ['page', 'pageSize'].includes(k) ? kv : `${k}=*`;
+  }).join('&');
+}
 export const VERSION = '0.1.0';
 
 export async function buildServer(deps: Deps, opts: { logger?: boolean; webDist?: string } = {}): Promise<FastifyInstance> {
@@ -24,6 +34,10 @@ export async function buildServer(deps: Deps, opts: { logger?: boolean; webDist?
     logger: opts.logger === false ? false : {
       level: deps.env.logLevel,
       redact: { paths: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+      serializers: {
+        // search terms can be phone numbers, ID numbers or names: keep them out of the logs
+        req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: maskQuery(req.url), id: req.id }),
+      },
     },
     bodyLimit: deps.env.bodyLimit,
     genReqId: (req) => {
