@@ -23,6 +23,7 @@ const RolesPage = lazy(() => import('../modules/admin/RolesPage'));
 const AuditPage = lazy(() => import('../modules/admin/AuditPage'));
 // module pages owned by other modules, mounted here (their index routes inside)
 const TariffsModule = lazy(() => import('../modules/tariffs'));
+const MeteringModule = lazy(() => import('../modules/metering'));
 
 function FullPageSpin() {
   return (
@@ -91,6 +92,7 @@ export function App() {
                   <Route path="system/roles" element={<RequireCap cap="role.read"><RolesPage /></RequireCap>} />
                   <Route path="system/audit" element={<RequireCap cap="audit.read"><AuditPage /></RequireCap>} />
                   <Route path="tariffs/*" element={<RequireCap cap="tariff.read" orCap="quote.create"><TariffsModule /></RequireCap>} />
+                  <Route path="metering/*" element={<RequireCap cap="metering.tools"><MeteringModule /></RequireCap>} />
                   <Route path="*" element={<NotFound />} />
                 </Route>
               </Routes>

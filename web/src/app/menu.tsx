@@ -3,6 +3,8 @@ import {
   ApartmentOutlined,
   CalculatorOutlined,
   DollarOutlined,
+  DashboardOutlined,
+  ExperimentOutlined,
   ProfileOutlined,
   SwapOutlined,
   AuditOutlined,
@@ -55,6 +57,12 @@ export const MENU: MenuEntry[] = [
       { path: '/tariffs/compare', labelKey: 'menu.tariffCompare', icon: <SwapOutlined />, cap: 'tariff.read' },
       { path: '/tariffs/quote', labelKey: 'menu.quote', icon: <CalculatorOutlined />, cap: 'quote.create' },
     ],
+  },
+  {
+    key: 'metering',
+    labelKey: 'menu.metering',
+    icon: <DashboardOutlined />,
+    children: [{ path: '/metering/dlt645', labelKey: 'menu.frameAnalyzer', icon: <ExperimentOutlined />, cap: 'metering.tools' }],
   },
   {
     key: 'system',

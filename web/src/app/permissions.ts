@@ -23,6 +23,7 @@ const CAPABILITIES = {
   'portal.self': ['portal.self'],
   'tariff.read': ['tariff.read'],
   'quote.create': ['quote.create'],
+  'metering.tools': ['metering.tools'],
 } as const;
 
 export type Capability = keyof typeof CAPABILITIES;
