@@ -258,6 +258,62 @@ export interface TariffVersionsTable {
   updated_at: Generated<Date>;
 }
 
+export interface ReadingTasksTable {
+  id: Id;
+  route_id: number;
+  billing_period: string;
+  account_id: number;
+  meter_id: number;
+  metering_point_id: number;
+  due_date: string;
+  sequence: number;
+  status: Generated<'pending' | 'read' | 'exception' | 'skipped'>;
+  assigned_to: number | null;
+  exception_code: string | null;
+  read_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface RegisterReadingsTable {
+  id: Id;
+  account_id: number;
+  meter_id: number;
+  metering_point_id: number;
+  register: string;
+  read_at: Ts;
+  billing_period: string;
+  value: string | null;
+  consumption: string | null;
+  source: 'manual' | 'phone' | 'import' | 'headend' | 'estimate' | 'exchange';
+  quality_flags: Generated<string[]>;
+  exception_code: string | null;
+  status: 'pending_review' | 'accepted' | 'rejected' | 'estimated' | 'replaced';
+  rule_results: Json;
+  rule_set_version: string | null;
+  client_id: string | null;
+  photo_ref: string | null;
+  gps_lat: string | null;
+  gps_lon: string | null;
+  entered_by: number | null;
+  original_value: string | null;
+  review_reason: string | null;
+  reviewed_by: number | null;
+  reviewed_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface DailyFrozenReadingsTable {
+  account_id: number;
+  meter_id: number;
+  day: string;
+  registers: Json;
+  source: Generated<string>;
+  quality_flags: Generated<string[]>;
+  created_at: Generated<Date>;
+}
+
 export interface DB {
   customer_logins: CustomerLoginsTable;
   org_units: OrgUnitsTable;
@@ -279,4 +335,7 @@ export interface DB {
   meter_installations: MeterInstallationsTable;
   settings: SettingsTable;
   tariff_versions: TariffVersionsTable;
+  reading_tasks: ReadingTasksTable;
+  register_readings: RegisterReadingsTable;
+  daily_frozen_readings: DailyFrozenReadingsTable;
 }
