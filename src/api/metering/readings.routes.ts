@@ -37,7 +37,7 @@ export default async function readingsRoutes(app: FastifyInstance, { db }: Deps)
 
   route(app, {
     method: 'GET', url: '/reading-routes/:id/tasks', summary: "A route's reading tasks in walking order, with last readings and expected range", tags: ['metering'], permission: 'reading.read',
-    params: idParam, query: z.object({ period, status: z.enum(['pending', 'read', 'exception', 'skipped']).optional(), mine: z.coerce.boolean().optional() }),
+    params: idParam, query: z.object({ period, status: z.enum(['pending', 'read', 'exception', 'skipped']).optional(), mine: z.enum(['true', 'false']).transform((v) => v === 'true').optional() }),
   }, async ({ actor, params, query }) => listRouteTasks(db, actor, params.id, query));
 
   route(app, {
