@@ -107,6 +107,24 @@ async function resolveTargets(q: Q, rows: RowInput[]): Promise<Target[]> {
     .orderBy('mi.installed_on').execute()) as Target[];
 }
 
+/** installations indexed by every way a row may name them */
+function indexTargets(targets: Target[]) {
+  const idx = new Map<string, Target[]>();
+  const put = (k: string, t: Target) => {
+    const l = idx.get(k);
+    if (l) l.push(t);
+    else idx.set(k, [t]);
+  };
+  for (const t of targets) {
+    put(`a:${t.account_id}`, t);
+    put(`n:${t.account_no}`, t);
+    put(`m:${t.meter_id}`, t);
+    put(`s:${t.asset_no}`, t);
+  }
+  return (r: RowInput): Target[] =>
+    idx.get(r.meterId !== undefined ? `m:${r.meterId}` : r.meterAssetNo ? `s:${r.meterAssetNo}` : r.accountId !== undefined ? `a:${r.accountId}` : `n:${r.accountNo}`) ?? [];
+}
+
 function pickTarget(targets: Target[], r: RowInput, at: Date): Target | { reason: string; zh: string; en: string } {
   const day = shanghaiDay(at);
   let cands = targets.filter((t) =>
@@ -142,7 +160,7 @@ export interface IngestResult {
 export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { source: Source; scope: 'throw' | 'row'; now: Date; rules?: VeeRuleSet }): Promise<IngestResult> {
   const rules = opts.rules ?? DEFAULT_RULE_SET;
   const outcomes: RowOutcome[] = new Array(rows.length);
-  const targets = await resolveTargets(q, rows);
+  const lookup = indexTargets(await resolveTargets(q, rows));
   const prepared: Array<Prepared & { i: number }> = [];
   rows.forEach((r, i) => {
     const at = parseReadAt(r.readAt);
@@ -150,7 +168,7 @@ export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { 
       outcomes[i] = reject({ ref: r.ref, register: r.register, reason: 'BAD_TIMESTAMP', zh: '抄表时间格式错误 (ISO 8601, 如 2026-11-25T09:30:00+08:00)', en: 'readAt must be ISO 8601, e.g. 2026-11-25T09:30:00+08:00' });
       return;
     }
-    const t = pickTarget(targets, r, at);
+    const t = pickTarget(lookup(r), r, at);
     if ('reason' in t) {
       outcomes[i] = reject({ ref: r.ref, register: r.register, readAt: at.toISOString(), ...t });
       return;
