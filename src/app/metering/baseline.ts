@@ -57,7 +57,7 @@ export class Baselines {
     const inst = await q.selectFrom('meter_installations').innerJoin('meters', 'meters.id', 'meter_installations.meter_id')
       .select(['meter_installations.id', 'metering_point_id', 'account_id', 'meter_id', 'installed_on', 'removed_on', 'initial_readings', 'final_readings',
         'meters.asset_no', 'meters.digits', 'meters.decimals', 'meters.multiplier', 'meters.registers'])
-      .where('metering_point_id', 'in', ids).orderBy('installed_on').orderBy('meter_installations.id').execute();
+      .where(sql<boolean>`metering_point_id = any(${ids}::int8[])`).orderBy('installed_on').orderBy('meter_installations.id').execute();
     for (const i of inst) {
       const list = b.inst.get(i.metering_point_id) ?? [];
       list.push(i as unknown as Installation);
@@ -67,7 +67,7 @@ export class Baselines {
       select id, meter_id, metering_point_id, register, read_at, value, consumption, status from (
         select r.*, row_number() over (partition by metering_point_id, register order by read_at desc) as rn
         from register_readings r
-        where metering_point_id in (${sql.join(ids)}) and status in ('accepted','estimated') and value is not null
+        where metering_point_id = any(${ids}::int8[]) and status in ('accepted','estimated') and value is not null
       ) x where rn <= ${HISTORY_DEPTH} order by read_at`.execute(q);
     for (const r of rows.rows) b.add({ ...r, read_at: new Date(r.read_at) });
     return b;

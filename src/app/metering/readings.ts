@@ -99,10 +99,10 @@ async function resolveTargets(q: Q, rows: RowInput[]): Promise<Target[]> {
     .select(['mi.account_id', 'a.account_no', 'a.status as account_status', 'o.path as org_path', 'a.contract_demand_kw', 'mi.metering_point_id', 'mi.meter_id',
       'm.asset_no', 'm.digits', 'm.decimals', 'm.multiplier', 'm.registers', 'mi.installed_on', 'mi.removed_on'])
     .where((eb) => eb.or([
-      ...(accountIds.length ? [eb('mi.account_id', 'in', accountIds)] : []),
-      ...(accountNos.length ? [eb('a.account_no', 'in', accountNos)] : []),
-      ...(meterIds.length ? [eb('mi.meter_id', 'in', meterIds)] : []),
-      ...(assetNos.length ? [eb('m.asset_no', 'in', assetNos)] : []),
+      ...(accountIds.length ? [sql<boolean>`mi.account_id = any(${accountIds}::int8[])`] : []),
+      ...(accountNos.length ? [sql<boolean>`a.account_no = any(${accountNos}::text[])`] : []),
+      ...(meterIds.length ? [sql<boolean>`mi.meter_id = any(${meterIds}::int8[])`] : []),
+      ...(assetNos.length ? [sql<boolean>`m.asset_no = any(${assetNos}::text[])`] : []),
     ]))
     .orderBy('mi.installed_on').execute()) as Target[];
 }
@@ -198,17 +198,20 @@ export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { 
   const byClient = new Map<string, any>();
   if (withClient.length) {
     const found = await q.selectFrom('register_readings').select(['id', 'account_id', 'meter_id', 'client_id', 'register', 'status', 'value', 'consumption', 'read_at', 'rule_results'])
-      .where('account_id', 'in', [...new Set(withClient.map((p) => p.t.account_id))])
-      .where('client_id', 'in', [...new Set(withClient.map((p) => p.row.clientId!))]).execute();
+      .where(sql<boolean>`account_id = any(${[...new Set(withClient.map((p) => p.t.account_id))]}::int8[])`)
+      .where(sql<boolean>`client_id = any(${[...new Set(withClient.map((p) => p.row.clientId!))]}::uuid[])`).execute();
     for (const f of found) byClient.set(`${f.account_id}:${f.client_id}:${f.register}`, f);
   }
   // same meter, register and time already stored
   const existing = new Set<string>();
   if (prepared.length) {
-    const keys = prepared.map((p) => sql`(${p.t.account_id}::int8, ${p.t.meter_id}::int8, ${p.row.register}::text, ${p.at.toISOString()}::timestamptz)`);
-    for (let k = 0; k < keys.length; k += 2000) {
+    for (let k = 0; k < prepared.length; k += 5000) {
+      const part = prepared.slice(k, k + 5000);
       const { rows: ex } = await sql<{ meter_id: number; register: string; read_at: Date }>`
-        select meter_id, register, read_at from register_readings where (account_id, meter_id, register, read_at) in (${sql.join(keys.slice(k, k + 2000))})`.execute(q);
+        select r.meter_id, r.register, r.read_at from register_readings r
+        join unnest(${part.map((p) => p.t.account_id)}::int8[], ${part.map((p) => p.t.meter_id)}::int8[], ${part.map((p) => p.row.register)}::text[], ${part.map((p) => p.at.toISOString())}::timestamptz[])
+          as k(account_id, meter_id, register, read_at)
+          on r.account_id = k.account_id and r.meter_id = k.meter_id and r.register = k.register and r.read_at = k.read_at`.execute(q);
       for (const e of ex) existing.add(`${e.meter_id}:${e.register}:${new Date(e.read_at).toISOString()}`);
     }
   }
@@ -296,8 +299,8 @@ function pgArray(a: string[]): string {
 /** Insert prepared rows (multi-row INSERT, duplicates skipped); fills readingId; returns rows stored. */
 async function insertRows(q: Q, prep: IngestResult): Promise<number> {
   let n = 0;
-  for (let k = 0; k < prep.inserts.length; k += 1000) {
-    const chunk = prep.inserts.slice(k, k + 1000);
+  for (let k = 0; k < prep.inserts.length; k += 500) {
+    const chunk = prep.inserts.slice(k, k + 500);
     const got = await q.insertInto('register_readings')
       .values(chunk.map((c) => ({ ...c, rule_results: JSON.stringify(c.rule_results), quality_flags: c.quality_flags })) as never)
       .onConflict((oc) => oc.doNothing())
