@@ -148,12 +148,13 @@ export async function restore(db: Db, file: string, opts: { force?: boolean } = 
   if (nonEmpty.length && !opts.force) {
     throw new Error(`the database is not empty (${nonEmpty.slice(0, 5).join(', ')}...); restore into an empty database or pass --force to replace everything`);
   }
-  const rl = readline.createInterface({ input: fs.createReadStream(file).pipe(zlib.createGunzip()), crlfDelay: Infinity });
   let header: { format?: string; migrations?: string[] } | null = null;
   let expected: TableSummary[] | null = null;
   let got: TableSummary[] = [];
   await db.kysely.transaction().execute(async (trx) => {
     if (nonEmpty.length) await sql`truncate ${sql.join(infos.map((t) => sql.table(t.name)))} restart identity cascade`.execute(trx);
+    // open the file only now: lines emitted before iteration starts would be lost
+    const rl = readline.createInterface({ input: fs.createReadStream(file).pipe(zlib.createGunzip()), crlfDelay: Infinity });
     let current: { table: string; columns: string[] } | null = null;
     let batch: unknown[][] = [];
     const flush = async () => {
