@@ -168,6 +168,25 @@ describe.each(engines())('metering on %s', (engine) => {
     expect((await t.call('GET', '/api/v1/readings/review', { cookie: reader })).status).toBe(403);
   });
 
+  it('门闭: a visit with only an exception code goes to review, the task shows the exception, the checker estimates it', async () => {
+    const reader = await t.login('reader');
+    const a = accs[0];
+    const r = await t.call('POST', '/api/v1/readings', { cookie: reader, body: { items: [{ clientId: crypto.randomUUID(), accountId: a.id, readAt: iso(0.5), exceptionCode: 'DOOR_LOCKED', photoRef: 'photos/door.jpg' }] } });
+    expect(r.status).toBe(200);
+    const x = r.body.items[0].readings[0];
+    expect(x).toMatchObject({ register: 'TOTAL', status: 'pending_review', value: null });
+    const task = await t.db.kysely.selectFrom('reading_tasks').select(['status', 'exception_code']).where('account_id', '=', a.id).executeTakeFirst();
+    expect(task).toMatchObject({ status: 'exception', exception_code: 'DOOR_LOCKED' });
+    const checker = await t.login('checker');
+    expect((await t.call('POST', `/api/v1/readings/${x.readingId}/accept`, { cookie: checker, body: {} })).status).toBe(409);
+    const es = await t.call('POST', `/api/v1/readings/${x.readingId}/estimate`, { cookie: checker, body: {} });
+    expect(es.status).toBe(200);
+    // previous reading (initial + 100) + the previous period's advance (100 since installation) scaled to this period's length
+    expect(es.body).toMatchObject({ status: 'estimated', basis: 'previous_period' });
+    expect(Number(es.body.value)).toBeGreaterThanOrEqual(Number(add(a.initial.TOTAL, 100)));
+    expect(Number(es.body.value)).toBeLessThan(Number(add(a.initial.TOTAL, 101)));
+  });
+
   it('CSV import: per-row report, good rows stored, re-import changes nothing', async () => {
     const reader = await t.login('reader');
     const tpl = await t.call('GET', '/api/v1/readings/import-template', { cookie: reader });
@@ -193,7 +212,7 @@ describe.each(engines())('metering on %s', (engine) => {
     const r = await t.call('POST', '/api/v1/readings/import', { cookie: reader, body: { csv, fileName: 'nov.csv' } });
     expect(r.status).toBe(200);
     const by = Object.fromEntries(r.body.rows.map((x: any) => [x.row, x]));
-    expect(by[2].status).toBe('accepted');
+    expect(by[2]).toMatchObject({ status: 'accepted', readingId: expect.any(Number), consumption: '10.0000' });
     expect(by[3].status).toBe('accepted');
     expect(by[4]).toMatchObject({ status: 'rejected', reason: 'DUPLICATE' });
     expect(by[5]).toMatchObject({ status: 'rejected', reason: 'MALFORMED_ROW' });

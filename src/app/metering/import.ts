@@ -3,6 +3,7 @@
  * one audit event per import. Re-importing the same file stores nothing new (every row is then
  * reported as a duplicate).
  */
+import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { AppError, ValidationError } from '../../domain/errors.js';
 import { inTx, requirePermission, type Actor } from '../context.js';
@@ -97,6 +98,23 @@ export async function importReadings(db: Db, actor: Actor, input: { csv: string;
       copied = true;
     } catch {
       copied = false;
+    }
+  }
+  if (copied) {
+    // COPY returns no ids: look them up for the report
+    const ins = prep.inserts;
+    for (let k = 0; k < ins.length; k += 5000) {
+      const part = ins.slice(k, k + 5000);
+      const { rows: got } = await sql<{ id: number; meter_id: number; register: string; read_at: Date }>`
+        select r.id, r.meter_id, r.register, r.read_at from register_readings r
+        join unnest(${part.map((c) => c.account_id)}::int8[], ${part.map((c) => c.meter_id)}::int8[], ${part.map((c) => c.register)}::text[], ${part.map((c) => (c.read_at as Date).toISOString())}::timestamptz[])
+          as k(account_id, meter_id, register, read_at)
+          on r.account_id = k.account_id and r.meter_id = k.meter_id and r.register = k.register and r.read_at = k.read_at`.execute(db.kysely);
+      const ids = new Map(got.map((g) => [`${g.meter_id}:${g.register}:${new Date(g.read_at).toISOString()}`, g.id]));
+      part.forEach((c, j) => {
+        const id = ids.get(`${c.meter_id}:${c.register}:${(c.read_at as Date).toISOString()}`);
+        if (id !== undefined) prep.insertOutcomes[k + j].readingId = id;
+      });
     }
   }
   const result = await inTx(db, async (trx) => {

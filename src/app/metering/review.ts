@@ -10,7 +10,7 @@ import { checkReading, consumption, estimateReading, parseReadingValue, type Est
 import { inTx, requirePermission, requireScope, type Actor, type Trx } from '../context.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { escapeLike } from '../security/users.js';
-import { Baselines } from './baseline.js';
+import { Baselines, dayStart } from './baseline.js';
 import { readingOut } from './readings.js';
 
 export async function reviewQueue(db: Db, actor: Actor, f: { routeId?: number; rule?: string; page: number; pageSize: number }) {
@@ -146,6 +146,10 @@ export async function estimateReadingFor(db: Db, actor: Actor, id: number, input
         and status in ('accepted','estimated') and value is not null and read_at < ${at} and id <> ${id}
       order by read_at desc limit 24`.execute(trx);
     const pts = hist.map((h) => ({ value: h.value, readAt: new Date(h.read_at) }));
+    // the meter's install reading is the oldest point of its history
+    const inst = base.installations(r.metering_point_id).find((i) => i.meter_id === r.meter_id);
+    const ini = inst?.initial_readings?.[r.register];
+    if (inst && ini !== undefined && pts.length < 24) pts.push({ value: ini, readAt: dayStart(inst.installed_on) });
     let basis: { advance: string; days: number } | null = null;
     let used: EstimateBasis | 'none' = 'none';
     const pair = (a: { value: string; readAt: Date }, b: { value: string; readAt: Date }) => {
