@@ -161,6 +161,11 @@ describe.each(engines())('metering on %s', (engine) => {
     const row = await t.db.kysely.selectFrom('register_readings').select(['status', 'source', 'quality_flags']).where('id', '=', spikeId).executeTakeFirstOrThrow();
     expect(row.status).toBe('estimated');
     expect(row.quality_flags).toContain('ESTIMATED');
+    // the next actual reading is computed against the estimate and says it settles it
+    const reader0 = await t.login('reader');
+    const next = await t.call('POST', '/api/v1/readings', { cookie: reader0, body: { items: [{ accountId: a.id, readAt: iso(0.5), readings: { TOTAL: add(a.initial.TOTAL, 320) } }] } });
+    expect(next.body.items[0].readings[0]).toMatchObject({ consumption: '20.0000' });
+    expect(next.body.items[0].readings[0].ruleResults.map((r: any) => r.rule)).toContain('SETTLES_ESTIMATE');
     const q2 = await t.call('GET', '/api/v1/readings/review?pageSize=100', { cookie: checker });
     expect(q2.body.items.map((i: any) => i.id)).not.toContain(spikeId);
     // a meter reader may not review

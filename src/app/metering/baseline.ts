@@ -99,7 +99,7 @@ export class Baselines {
    * consumption (old final - its last reading) x old multiplier when the last reading was on it.
    */
   previous(mpId: number, meterId: number, register: string, at: Date, excludeId?: number): {
-    previous: { value: string; readAt: Date } | null; exchange: { oldMeterId: number; from: string; final: string; multiplier: string; digits: number } | null; history: HistoryPoint[];
+    previous: { value: string; readAt: Date } | null; previousEstimated?: boolean; exchange: { oldMeterId: number; from: string; final: string; multiplier: string; digits: number } | null; history: HistoryPoint[];
   } {
     const all = (this.reads.get(`${mpId}:${register}`) ?? []).filter((r) => r.read_at.getTime() < at.getTime() && r.id !== excludeId);
     const last = all.at(-1);
@@ -109,7 +109,7 @@ export class Baselines {
       history.push({ kwh: all[i].consumption!, days: (all[i].read_at.getTime() - all[i - 1].read_at.getTime()) / 86_400_000 });
     }
     const cur = this.installations(mpId).find((i) => i.meter_id === meterId && i.installed_on <= shanghaiDay(at)) ?? this.installations(mpId).find((i) => i.meter_id === meterId);
-    if (last && last.meter_id === meterId) return { previous: { value: last.value, readAt: last.read_at }, exchange: null, history };
+    if (last && last.meter_id === meterId) return { previous: { value: last.value, readAt: last.read_at }, previousEstimated: last.status === 'estimated', exchange: null, history };
     if (!cur) return { previous: last ? { value: last.value, readAt: last.read_at } : null, exchange: null, history };
     const initial = cur.initial_readings?.[register];
     const previous = initial !== undefined ? { value: initial, readAt: dayStart(cur.installed_on) } : null;

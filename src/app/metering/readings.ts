@@ -247,6 +247,11 @@ export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { 
       register: r.register, value: r.value, readAt: at, now: opts.now, meter: t, exceptionCode: r.exceptionCode ?? null,
       previous: prev.previous, exchangeKwh, history: prev.history, contractDemandKw: t.contract_demand_kw,
     }, rules);
+    if (prev.previousEstimated && chk.value !== null && chk.status !== 'rejected') {
+      // §5.3: the estimate is settled by this actual reading
+      chk.results.push({ rule: 'SETTLES_ESTIMATE', severity: 'info', zh: '上次为估算示数, 本次实抄结清差额', en: 'the previous reading was estimated; this actual reading settles the difference' });
+      chk.flags.push('SETTLES_ESTIMATE');
+    }
     if (chk.status === 'rejected') {
       const err = chk.results.find((x) => x.severity === 'error')!;
       outcomes[p.i] = { ...common, status: 'rejected', reason: err.rule, message: { zh: err.zh, en: err.en }, value: chk.value, ruleResults: chk.results };
