@@ -96,6 +96,23 @@ describe.each(engines())('foundation on %s', (engine) => {
       expect(patch.status).toBe(403);
     });
 
+    it('searches by name prefix (in name order), phone, 户号 prefix and meter asset number', async () => {
+      const c = await t.login('admin');
+      const acc = await t.db.kysely.selectFrom('accounts').select(['id', 'name', 'phone', 'account_no']).orderBy('id').executeTakeFirstOrThrow();
+      const prefix = [...acc.name].slice(0, 1).join('');
+      const byName = (await t.call('GET', `/api/v1/accounts?q=${encodeURIComponent(prefix)}&pageSize=100`, { cookie: c })).body.items;
+      expect(byName.some((a: any) => a.id === acc.id)).toBe(true);
+      expect(byName.every((a: any) => a.name.startsWith(prefix))).toBe(true);
+      const names = byName.map((a: any) => a.name);
+      expect(names).toEqual([...names].sort((x: string, y: string) => (Buffer.from(x) < Buffer.from(y) ? -1 : Buffer.from(x) > Buffer.from(y) ? 1 : 0)));
+      expect((await t.call('GET', `/api/v1/accounts?q=${acc.phone}`, { cookie: c })).body.items.map((a: any) => a.id)).toContain(acc.id);
+      expect((await t.call('GET', `/api/v1/accounts?q=${acc.account_no.slice(0, 8)}&pageSize=100`, { cookie: c })).body.items.map((a: any) => a.id)).toContain(acc.id);
+      const meter = await t.db.kysely.selectFrom('meters').innerJoin('meter_installations', 'meter_installations.meter_id', 'meters.id')
+        .select(['meters.asset_no', 'meter_installations.account_id']).where('meter_installations.removed_on', 'is', null).orderBy('meters.id').executeTakeFirstOrThrow();
+      const byMeter = (await t.call('GET', `/api/v1/accounts?q=${meter.asset_no}`, { cookie: c })).body.items;
+      expect(byMeter.map((a: any) => a.id)).toEqual([meter.account_id]);
+    });
+
     it('a customer sees only the linked account', async () => {
       const c = await t.login('customer');
       const me = (await t.call('GET', '/api/v1/auth/me', { cookie: c })).body.user;

@@ -78,23 +78,32 @@ export async function searchAccounts(db: Db, actor: Actor, f: AccountFilter) {
     k.selectFrom('meter_installations')
       .innerJoin('meters', 'meters.id', 'meter_installations.meter_id')
       .where('meters.asset_no', '=', asset);
+  let nameOrder = false;
   if (f.q && f.q.trim()) {
     // each alternative is its own index lookup, united: an OR across them would defeat the
     // indexes and scan the whole table
     const q = f.q.trim().slice(0, 100);
-    const ids = [];
     if (/^\d+$/.test(q)) {
-      ids.push(k.selectFrom('accounts').select('id').where('account_no', '=', q));
-      if (q.length < 16) ids.push(k.selectFrom('accounts').select('id').where('account_no', 'like', escapeLike(q) + '%'));
-      ids.push(k.selectFrom('accounts').select('id').where('phone', '=', q));
+      const ids = [
+        k.selectFrom('accounts').select('id').where('account_no', '=', q),
+        ...(q.length < 16 ? [k.selectFrom('accounts').select('id').where('account_no', 'like', escapeLike(q) + '%')] : []),
+        k.selectFrom('accounts').select('id').where('phone', '=', q),
+      ];
+      const union = ids.reduce((u, x) => u.union(x), meterMatch(q).select('meter_installations.account_id as id') as any);
+      qb = qb.where('accounts.id', 'in', union);
     } else {
-      ids.push(k.selectFrom('accounts').select('id').where('name', 'like', escapeLike(q) + '%'));
+      // a meter asset number (e.g. ZJ0000000001) wins; otherwise a name prefix, listed in name
+      // order straight from the C-collated name index (LIMIT stops early)
+      const byMeter = await meterMatch(q).select('meter_installations.account_id').execute();
+      if (byMeter.length) qb = qb.where('accounts.id', 'in', byMeter.map((m) => m.account_id));
+      else {
+        qb = qb.where(sql`(accounts.name collate "C")`, 'like', escapeLike(q) + '%');
+        nameOrder = true;
+      }
     }
-    const union = ids.reduce((u, x) => u.union(x), meterMatch(q).select('meter_installations.account_id as id') as any);
-    qb = qb.where('accounts.id', 'in', union);
   }
   if (f.accountNo) qb = qb.where('accounts.account_no', 'like', escapeLike(f.accountNo) + '%');
-  if (f.name) qb = qb.where('accounts.name', 'like', escapeLike(f.name) + '%');
+  if (f.name) qb = qb.where(sql`(accounts.name collate "C")`, 'like', escapeLike(f.name) + '%');
   if (f.phone) qb = qb.where('accounts.phone', '=', f.phone);
   if (f.address) qb = qb.where('accounts.address', 'ilike', '%' + escapeLike(f.address) + '%');
   if (f.meterAssetNo) qb = qb.where('accounts.id', 'in', meterMatch(f.meterAssetNo).select('meter_installations.account_id'));
@@ -111,7 +120,7 @@ export async function searchAccounts(db: Db, actor: Actor, f: AccountFilter) {
     .innerJoin('org_units', 'org_units.id', 'accounts.org_unit_id')
     .selectAll('accounts')
     .select('org_units.name as org_unit_name')
-    .orderBy('accounts.account_no')
+    .$call((b) => (nameOrder ? b.orderBy(sql`(accounts.name collate "C")`).orderBy('accounts.account_no') : b.orderBy('accounts.account_no')))
     .limit(f.pageSize)
     .offset((f.page - 1) * f.pageSize)
     .execute();
