@@ -42,13 +42,8 @@ export async function createOrgUnit(
   return inTx(db, async (trx) => {
     const dup = await trx.selectFrom('org_units').select('id').where('code', '=', input.code).executeTakeFirst();
     if (dup) throw new AppError('CONFLICT', `org unit code ${input.code} exists`, { field: 'code' });
-    const row = await trx
-      .insertInto('org_units')
-      .values({ parent_id: parent.id, code: input.code, name: input.name, name_en: input.nameEn ?? null, kind: input.kind as never })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const path = `${parent.path}${row.id}/`;
-    await trx.updateTable('org_units').set({ path }).where('id', '=', row.id).execute();
+    const row = await insertOrgUnitRaw(trx, { parentId: parent.id, code: input.code, name: input.name, nameEn: input.nameEn, kind: input.kind });
+    const path = row.path;
     const created = { id: row.id, parentId: parent.id, code: input.code, name: input.name, nameEn: input.nameEn ?? null, kind: input.kind, path };
     await writeAudit(trx, actor, { action: 'org_unit.create', entityType: 'org_unit', entityId: row.id, orgUnitId: row.id, after: created });
     return created;
@@ -71,7 +66,7 @@ export async function updateOrgUnit(db: Db, actor: Actor, id: number, input: { n
   });
 }
 
-/** Insert a root or child org unit without an actor (seed). Keeps `path` right. */
+/** Insert a root or child org unit and set its materialised `path` (no checks, no audit: callers do those). */
 export async function insertOrgUnitRaw(
   q: Db['kysely'],
   v: { parentId: number | null; code: string; name: string; nameEn?: string; kind: string },

@@ -4,7 +4,8 @@
  * validator; versions of one tariff code never overlap in time (half-open [from, to)); policy
  * warnings are stored and returned but never block. Every change is audited in its transaction.
  */
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
+import type { TariffVersionsTable } from '../../db/schema.js';
 import type { Db } from '../../db/database.js';
 import { AppError, ValidationError } from '../../domain/errors.js';
 import { assertNoOverlap, validateTariffVersion, type TariffWarning } from '../../domain/tariffs/validate.js';
@@ -32,24 +33,7 @@ export interface TariffFilter {
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_IMPORT = 500;
 
-type Row = {
-  id: number;
-  code: string;
-  version: string;
-  name_zh: string;
-  name_en: string;
-  province: string;
-  customer_classes: string[];
-  voltage_levels: string[];
-  effective_from: string;
-  effective_to: string | null;
-  document: unknown;
-  warnings: unknown;
-  status: TariffStatus;
-  created_by: number | null;
-  created_at: Date;
-  updated_at: Date;
-};
+type Row = Selectable<TariffVersionsTable>;
 
 /** The list/summary shape of one version (no document). */
 export function tariffOut(r: Row) {

@@ -9,7 +9,7 @@ import demandTypes from './di-tables/demand_types.json' with { type: 'json' };
 import variableTypes from './di-tables/variable_types.json' with { type: 'json' };
 import parameterTypes from './di-tables/parameter_types.json' with { type: 'json' };
 import { Dlt645EncodeError } from './errors.js';
-import { fieldCodec, type Dlt645Value, type FieldCodec } from './formats.js';
+import { concatBytes, fieldCodec, type Dlt645Value, type FieldCodec } from './formats.js';
 
 export interface DiField {
   key?: string;
@@ -244,11 +244,5 @@ export function encodeFields(d: DiDefinition, value: Dlt645Value): Uint8Array {
     if (!Array.isArray(value) || value.length === 0) throw new Dlt645EncodeError('BAD_VALUE', `${d.di} is a data block: give a non-empty array`);
     parts = value.flatMap(one);
   } else parts = one(value);
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }

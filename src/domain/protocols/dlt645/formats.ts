@@ -211,3 +211,14 @@ export function fieldCodec(format: string, opts: FormatOptions = {}): FieldCodec
   cache.set(key, c);
   return c;
 }
+
+/** Concatenate byte arrays. @example concatBytes(Uint8Array.of(1), Uint8Array.of(2, 3)) // [1, 2, 3] */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}

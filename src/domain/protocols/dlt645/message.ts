@@ -7,7 +7,7 @@
  */
 import { decodeFields, encodeFields, lookupDi, normalizeDi, type DiDefinition } from './di-table.js';
 import { Dlt645DecodeError, Dlt645EncodeError } from './errors.js';
-import { bytesToDigits, fieldCodec, type Dlt645Value } from './formats.js';
+import { bytesToDigits, concatBytes as concat, fieldCodec, type Dlt645Value } from './formats.js';
 import { BROADCAST_ADDRESS, WILDCARD_ADDRESS, decodeFrame, describeControl, encodeFrame, type ControlInfo, type RawFrame } from './frame.js';
 
 export const FN = {
@@ -252,15 +252,6 @@ function diBytes(di: string): Uint8Array {
   return out;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 /** Encode a DI's value (no offset). Throws Dlt645EncodeError (UNKNOWN_DI, BAD_VALUE, OUT_OF_RANGE). */
 export function encodeDiValue(di: string, value: Dlt645Value): Uint8Array {
