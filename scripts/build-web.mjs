@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const webDir = path.join(repo, 'web');
-const distIndex = path.join(webDir, 'dist', 'index.html');
+// VOLTLINE_WEB_DIST builds into another folder (parallel work sessions; the server reads the same variable)
+const outDir = process.env.VOLTLINE_WEB_DIST ? path.resolve(process.env.VOLTLINE_WEB_DIST) : path.join(webDir, 'dist');
+const distIndex = path.join(outDir, 'index.html');
 const configFile = path.join(webDir, 'vite.config.ts');
 const ifStale = process.argv.includes('--if-stale');
 
@@ -65,9 +67,9 @@ try {
 }
 
 const started = Date.now();
-console.log('build-web: building the UI (web/ -> web/dist) ...');
+console.log(`build-web: building the UI (web/ -> ${path.relative(repo, outDir) || outDir}) ...`);
 try {
-  await vite.build({ configFile, logLevel: process.env.BUILD_WEB_LOG_LEVEL || 'warn' });
+  await vite.build({ configFile, logLevel: process.env.BUILD_WEB_LOG_LEVEL || 'warn', build: { outDir, emptyOutDir: true } });
 } catch (e) {
   console.error('build-web: UI build failed:', /** @type {Error} */ (e).message);
   process.exit(1);

@@ -132,7 +132,7 @@ export async function buildServer(deps: Deps, opts: { logger?: boolean; webDist?
     }
   }
 
-  const webDist = opts.webDist ?? path.resolve(here, '..', '..', 'web', 'dist');
+  const webDist = opts.webDist ?? (process.env.VOLTLINE_WEB_DIST ? path.resolve(process.env.VOLTLINE_WEB_DIST) : path.resolve(here, '..', '..', 'web', 'dist'));
   if (fs.existsSync(webDist)) {
     await app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false, index: ['index.html'] });
   }

@@ -32,6 +32,8 @@ export const PERMISSIONS: PermissionDef[] = [
   { code: 'reading.read', module: 'metering', zh: '查看抄表数据', en: 'View readings' },
   { code: 'reading.write', module: 'metering', zh: '录入抄表数据', en: 'Enter readings' },
   { code: 'reading.review', module: 'metering', zh: '抄表数据审核', en: 'Review readings' },
+  { code: 'reading.rules', module: 'metering', zh: '维护抄表校核规则', en: 'Manage reading validation rules' },
+  { code: 'collection.run', module: 'metering', zh: '采集召测', en: 'Run meter collection and on-demand reads' },
   { code: 'metering.tools', module: 'metering', zh: '计量工具（报文解析）', en: 'Metering tools (frame analyzer)' },
   { code: 'billing.run', module: 'billing', zh: '电费核算', en: 'Run billing' },
   { code: 'billing.review', module: 'billing', zh: '电费审核发行', en: 'Review and issue bills' },
@@ -62,11 +64,11 @@ export const BUILTIN_ROLES: RoleDef[] = [
   },
   {
     code: 'meter_reader', zh: '抄表员', en: 'Meter reader',
-    permissions: ['org.read', 'account.read', 'meter.read', 'reading.read', 'reading.write', 'metering.tools'],
+    permissions: ['org.read', 'account.read', 'meter.read', 'reading.read', 'reading.write', 'collection.run', 'metering.tools'],
   },
   {
     code: 'billing_checker', zh: '核算员', en: 'Billing checker',
-    permissions: ['org.read', 'account.read', 'customer.read', 'grid.read', 'meter.read', 'tariff.read', 'quote.create', 'reading.read', 'reading.review', 'billing.run', 'billing.review'],
+    permissions: ['org.read', 'account.read', 'customer.read', 'grid.read', 'meter.read', 'tariff.read', 'quote.create', 'reading.read', 'reading.review', 'reading.rules', 'collection.run', 'billing.run', 'billing.review'],
   },
   {
     code: 'collector', zh: '收费员', en: 'Collector',
@@ -78,7 +80,7 @@ export const BUILTIN_ROLES: RoleDef[] = [
   },
   {
     code: 'inspector', zh: '用电检查员', en: 'Inspector',
-    permissions: ['org.read', 'account.read', 'customer.read', 'grid.read', 'meter.read', 'reading.read', 'inspection.handle', 'metering.tools'],
+    permissions: ['org.read', 'account.read', 'customer.read', 'grid.read', 'meter.read', 'reading.read', 'collection.run', 'inspection.handle', 'metering.tools'],
   },
   {
     code: 'analyst', zh: '分析员', en: 'Analyst',

@@ -1,5 +1,11 @@
 import type { ReactNode } from 'react';
 import {
+  MobileOutlined,
+  NodeIndexOutlined,
+  UploadOutlined,
+  FileSearchOutlined,
+  WifiOutlined,
+  ControlOutlined,
   ApartmentOutlined,
   CalculatorOutlined,
   DollarOutlined,
@@ -62,7 +68,15 @@ export const MENU: MenuEntry[] = [
     key: 'metering',
     labelKey: 'menu.metering',
     icon: <DashboardOutlined />,
-    children: [{ path: '/metering/dlt645', labelKey: 'menu.frameAnalyzer', icon: <ExperimentOutlined />, cap: 'metering.tools' }],
+    children: [
+      { path: '/metering/field', labelKey: 'menu.fieldReading', icon: <MobileOutlined />, cap: 'reading.write' },
+      { path: '/metering/routes', labelKey: 'menu.readingRoutes', icon: <NodeIndexOutlined />, cap: 'reading.review' },
+      { path: '/metering/import', labelKey: 'menu.readingImport', icon: <UploadOutlined />, cap: 'reading.write' },
+      { path: '/metering/review', labelKey: 'menu.readingReview', icon: <FileSearchOutlined />, cap: 'reading.review' },
+      { path: '/metering/collection', labelKey: 'menu.collection', icon: <WifiOutlined />, cap: 'reading.read' },
+      { path: '/metering/rules', labelKey: 'menu.veeRules', icon: <ControlOutlined />, cap: 'reading.review' },
+      { path: '/metering/dlt645', labelKey: 'menu.frameAnalyzer', icon: <ExperimentOutlined />, cap: 'metering.tools' },
+    ],
   },
   {
     key: 'system',

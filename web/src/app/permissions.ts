@@ -24,6 +24,13 @@ const CAPABILITIES = {
   'tariff.read': ['tariff.read'],
   'quote.create': ['quote.create'],
   'metering.tools': ['metering.tools'],
+  'reading.read': ['reading.read'],
+  'reading.write': ['reading.write'],
+  'reading.review': ['reading.review'],
+  'reading.rules': ['reading.rules'],
+  'collection.run': ['collection.run'],
+  'billing.run': ['billing.run'],
+  'billing.review': ['billing.review'],
 } as const;
 
 export type Capability = keyof typeof CAPABILITIES;
