@@ -17,6 +17,7 @@ import {
   type Driver,
   type QueryResult,
   type TransactionSettings,
+  type Transaction,
   sql,
 } from 'kysely';
 import { PGlite } from '@electric-sql/pglite';
@@ -180,6 +181,12 @@ export interface Db {
    * unless escaped (done here).
    */
   copyInto(table: string, columns: string[], rows: Iterable<unknown[]>, opts?: CopyOptions): Promise<number>;
+  /**
+   * A transaction in which bulk COPY and ordinary queries share one connection, so the rows, the
+   * bookkeeping that goes with them (status rows, audit) commit or roll back together. Use the
+   * given `trx` and `copy` only (never `db.kysely`) inside `fn`.
+   */
+  copyTx<T>(fn: (trx: Transaction<DB>, copy: CopyFn) => Promise<T>): Promise<T>;
   /** Run a multi-statement SQL script (simple protocol), e.g. a migration file. */
   execScript(script: string): Promise<void>;
   close(): Promise<void>;
@@ -187,6 +194,9 @@ export interface Db {
   pglite?: PGlite;
   pool?: pg.Pool;
 }
+
+/** COPY inside `copyTx`: same contract as `copyInto` (rows in `columns` order; returns the count). */
+export type CopyFn = (table: string, columns: string[], rows: Iterable<unknown[]>) => Promise<number>;
 
 export interface CopyOptions {
   /**
@@ -255,6 +265,19 @@ export function wrapPglite(pgl: PGlite): Db {
       }
       return counter.n;
     },
+    copyTx(fn) {
+      // the transaction holds the driver's lock; COPY goes straight to the same session
+      return kysely.transaction().execute((trx) =>
+        fn(trx, async (table, columns, rows) => {
+          checkIdent(table, ...columns);
+          const counter = { n: 0 };
+          const parts = [...copyLines(rows, counter)];
+          if (counter.n === 0) return 0;
+          await pgl.query(`COPY ${table} (${columns.join(',')}) FROM '/dev/blob'`, [], { blob: new Blob(parts) });
+          return counter.n;
+        }),
+      );
+    },
     async execScript(script) {
       const conn = await driver.acquireConnection();
       try {
@@ -296,6 +319,38 @@ export function openPostgres(url: string, poolSize = 10): Db {
         client.release();
       }
       return counter.n;
+    },
+    async copyTx(fn) {
+      const client = await pool.connect();
+      let failure: Error | undefined;
+      // a Kysely bound to this one client (release is the caller's), so queries and COPY share the transaction
+      const lease = new Proxy(client, {
+        get(t, p) {
+          if (p === 'release') return () => {};
+          const v = Reflect.get(t, p);
+          return typeof v === 'function' ? v.bind(t) : v;
+        },
+      });
+      const single = { connect: async () => lease, end: async () => {} } as unknown as pg.Pool;
+      const k = new Kysely<DB>({ dialect: dialectFor(new PgDriver(single)) });
+      try {
+        return await k.transaction().execute((trx) =>
+          fn(trx, async (table, columns, rows) => {
+            checkIdent(table, ...columns);
+            const counter = { n: 0 };
+            const stream = client.query(copyFrom(`COPY ${table} (${columns.join(',')}) FROM STDIN`));
+            await pipeline(Readable.from(copyLines(rows, counter)), stream);
+            return counter.n;
+          }),
+        );
+      } catch (e) {
+        // a broken connection is not returned to the pool
+        const code = String((e as { code?: unknown })?.code ?? '');
+        if (/^(ECONNRESET|EPIPE|ETIMEDOUT|57P0[1-3]|08\d{3})$/.test(code) || /Connection terminated|not queryable/i.test(String((e as Error)?.message))) failure = e as Error;
+        throw e;
+      } finally {
+        client.release(failure);
+      }
     },
     async execScript(script) {
       const client = await pool.connect();

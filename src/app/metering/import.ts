@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { AppError, ValidationError } from '../../domain/errors.js';
-import { inTx, requirePermission, type Actor } from '../context.js';
+import { requirePermission, type Actor } from '../context.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { insertRows, INSERT_COLUMNS, pgArray, prepareRows, summarise, updateTasks, type RowInput, type RowOutcome } from './readings.js';
 
@@ -87,38 +87,43 @@ export async function importReadings(db: Db, actor: Actor, input: { csv: string;
   }
 
   const prep = await prepareRows(db.kysely, actor, rows, { source: 'import', scope: 'row', now });
-  // one COPY for the good rows (all or nothing); a concurrent writer's duplicate makes it fail,
-  // and then the rows go in with INSERT ... ON CONFLICT DO NOTHING instead
+  // One transaction: the COPY of the good rows, the task updates and the audit event commit
+  // together. A concurrent writer's duplicate makes the COPY fail; then (back at the savepoint)
+  // the rows go in with INSERT ... ON CONFLICT DO NOTHING instead.
   let stored = 0;
   let copied = false;
-  if (prep.inserts.length) {
-    try {
-      stored = await db.copyInto('register_readings', [...INSERT_COLUMNS], prep.inserts.map((c) => INSERT_COLUMNS.map((k) =>
-        k === 'quality_flags' ? pgArray(c[k] as string[]) : k === 'rule_results' ? JSON.stringify(c[k]) : c[k])));
-      copied = true;
-    } catch {
-      copied = false;
+  const result = await db.copyTx(async (trx, copy) => {
+    if (prep.inserts.length) {
+      await sql`savepoint import_copy`.execute(trx);
+      try {
+        stored = await copy('register_readings', [...INSERT_COLUMNS], prep.inserts.map((c) => INSERT_COLUMNS.map((k) =>
+          k === 'quality_flags' ? pgArray(c[k] as string[]) : k === 'rule_results' ? JSON.stringify(c[k]) : c[k])));
+        copied = true;
+        await sql`release savepoint import_copy`.execute(trx);
+      } catch {
+        await sql`rollback to savepoint import_copy`.execute(trx);
+        copied = false;
+      }
     }
-  }
-  if (copied) {
-    // COPY returns no ids: look them up for the report
-    const ins = prep.inserts;
-    for (let k = 0; k < ins.length; k += 5000) {
-      const part = ins.slice(k, k + 5000);
-      const { rows: got } = await sql<{ id: number; meter_id: number; register: string; read_at: Date }>`
-        select r.id, r.meter_id, r.register, r.read_at from register_readings r
-        join unnest(${part.map((c) => c.account_id)}::int8[], ${part.map((c) => c.meter_id)}::int8[], ${part.map((c) => c.register)}::text[], ${part.map((c) => (c.read_at as Date).toISOString())}::timestamptz[])
-          as k(account_id, meter_id, register, read_at)
-          on r.account_id = k.account_id and r.meter_id = k.meter_id and r.register = k.register and r.read_at = k.read_at`.execute(db.kysely);
-      const ids = new Map(got.map((g) => [`${g.meter_id}:${g.register}:${new Date(g.read_at).toISOString()}`, g.id]));
-      part.forEach((c, j) => {
-        const id = ids.get(`${c.meter_id}:${c.register}:${(c.read_at as Date).toISOString()}`);
-        if (id !== undefined) prep.insertOutcomes[k + j].readingId = id;
-      });
+    if (copied) {
+      // COPY returns no ids: look them up for the report
+      const ins = prep.inserts;
+      for (let k = 0; k < ins.length; k += 5000) {
+        const part = ins.slice(k, k + 5000);
+        const { rows: got } = await sql<{ id: number; meter_id: number; register: string; read_at: Date }>`
+          select r.id, r.meter_id, r.register, r.read_at from register_readings r
+          join unnest(${part.map((c) => c.account_id)}::int8[], ${part.map((c) => c.meter_id)}::int8[], ${part.map((c) => c.register)}::text[], ${part.map((c) => (c.read_at as Date).toISOString())}::timestamptz[])
+            as k(account_id, meter_id, register, read_at)
+            on r.account_id = k.account_id and r.meter_id = k.meter_id and r.register = k.register and r.read_at = k.read_at`.execute(trx);
+        const ids = new Map(got.map((g) => [`${g.meter_id}:${g.register}:${new Date(g.read_at).toISOString()}`, g.id]));
+        part.forEach((c, j) => {
+          const id = ids.get(`${c.meter_id}:${c.register}:${(c.read_at as Date).toISOString()}`);
+          if (id !== undefined) prep.insertOutcomes[k + j].readingId = id;
+        });
+      }
+    } else if (prep.inserts.length) {
+      stored = await insertRows(trx, prep);
     }
-  }
-  const result = await inTx(db, async (trx) => {
-    if (prep.inserts.length && !copied) stored = await insertRows(trx, prep);
     await updateTasks(trx, prep);
     report.push(...prep.outcomes);
     report.sort((a, b) => a.ref - b.ref);
