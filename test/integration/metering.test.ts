@@ -265,6 +265,30 @@ describe.each(engines())('metering on %s', (engine) => {
     expect(x.ruleResults.map((r: any) => r.rule)).toContain('METER_EXCHANGE');
   });
 
+  it('monthly usage per billing period sums accepted and estimated consumption per register', async () => {
+    const reader = await t.login('reader');
+    const a = accs[5];
+    const at = (y: number, m: number) => `${y}-${String(m).padStart(2, '0')}-10T09:00:00+08:00`;
+    // three monthly visits in the past year: +40, +55, +70 kWh (multiplier 1)
+    const base = Number(a.initial.TOTAL);
+    const visits = [[2026, 6, 40], [2026, 7, 95], [2026, 8, 165]].map(([y, m, adv]) => ({
+      ...visit(a, 0, (base + adv).toFixed(2)), readAt: at(y, m),
+    }));
+    const r = await t.call('POST', '/api/v1/readings', { cookie: reader, body: { items: visits } });
+    expect(r.status).toBe(200);
+    const clerk = await t.login('clerk');
+    const u = await t.call('GET', `/api/v1/accounts/${a.id}/usage?months=4&to=2026-08`, { cookie: clerk });
+    expect(u.status).toBe(200);
+    expect(u.body.items.map((i: any) => i.period)).toEqual(['2026-05', '2026-06', '2026-07', '2026-08']);
+    const total = u.body.items.map((i: any) => i.registers.TOTAL ?? null);
+    expect(total[0]).toBeNull();
+    // the first reading is against the installation reading: 40; then 55 and 70
+    expect(total.slice(1).map(Number)).toEqual([40, 55, 70]);
+    expect((await t.call('GET', `/api/v1/accounts/${a.id}/usage?to=2026-13`, { cookie: clerk })).body.error.details.field).toBe('to');
+    const clerk2 = await t.login('clerk2');
+    expect((await t.call('GET', `/api/v1/accounts/${a.id}/usage`, { cookie: clerk2 })).body.error.code).toBe('OUT_OF_SCOPE');
+  });
+
   it('permission and data scope', async () => {
     const collector = await t.login('collector');
     const a = accs[0];

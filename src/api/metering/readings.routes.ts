@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { idParam, paging, route, type Deps } from '../http.js';
 import { generateTasks, listRouteTasks } from '../../app/metering/tasks.js';
-import { accountReadings, submitReadings } from '../../app/metering/readings.js';
+import { accountReadings, accountUsage, submitReadings } from '../../app/metering/readings.js';
 import { IMPORT_TEMPLATE, importReadings } from '../../app/metering/import.js';
 import { acceptReading, editReading, estimateReadingFor, rejectReading, reviewQueue } from '../../app/metering/review.js';
 import { DEFAULT_RULE_SET, EXCEPTION_CODES, REGISTERS } from '../../domain/metering/vee.js';
@@ -90,4 +90,9 @@ export default async function readingsRoutes(app: FastifyInstance, { db }: Deps)
     query: z.object({ register: z.enum(REGISTERS).optional(), from: z.string().max(40).optional(), to: z.string().max(40).optional(),
       status: z.enum(['pending_review', 'accepted', 'rejected', 'estimated', 'replaced']).optional(), ...paging }),
   }, async ({ actor, params, query }) => accountReadings(db, actor, params.id, query));
+  route(app, {
+    method: 'GET', url: '/accounts/:id/usage', summary: "An account's monthly consumption per register (accepted and estimated readings)", tags: ['metering'], permission: 'reading.read',
+    params: idParam,
+    query: z.object({ months: z.coerce.number().int().min(1).max(120).default(24), to: period.optional() }),
+  }, async ({ actor, params, query }) => accountUsage(db, actor, params.id, query));
 }

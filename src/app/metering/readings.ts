@@ -430,6 +430,40 @@ export async function accountReadings(db: Db, actor: Actor, accountId: number, f
   return { items: rows.map(readingOut), page: f.page, pageSize: f.pageSize };
 }
 
+/**
+ * Monthly usage of an account (用电量): per billing period the consumption of each register from
+ * accepted and estimated readings (kWh, already × multiplier), the latest reading of the period,
+ * and whether an estimate is in it. For the 360° view's usage chart (this year vs last year).
+ */
+export async function accountUsage(db: Db, actor: Actor, accountId: number, f: { months: number; to?: string }) {
+  requirePermission(actor, 'reading.read');
+  requireScope(actor, await accountOrgPath(db.kysely, accountId), 'account');
+  if (f.to !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(f.to)) throw new ValidationError('to', 'must be YYYY-MM');
+  const last = f.to ?? shanghaiDay(new Date()).slice(0, 7);
+  const [y, m] = last.split('-').map(Number);
+  const firstIndex = y * 12 + (m - 1) - (f.months - 1);
+  const first = `${Math.floor(firstIndex / 12)}-${String((firstIndex % 12) + 1).padStart(2, '0')}`;
+  const { rows } = await sql<{ billing_period: string; register: string; kwh: string | null; estimated: boolean; last_read_at: Date }>`
+    select billing_period, register, sum(consumption)::numeric(18,4)::text as kwh, bool_or(status = 'estimated') as estimated, max(read_at) as last_read_at
+    from register_readings
+    where account_id = ${accountId} and status in ('accepted', 'estimated') and billing_period between ${first} and ${last}
+    group by billing_period, register
+    order by billing_period, register`.execute(db.kysely);
+  const periods: string[] = [];
+  for (let i = firstIndex; i <= y * 12 + (m - 1); i++) periods.push(`${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`);
+  const by = new Map<string, { period: string; registers: Record<string, string | null>; estimated: boolean; lastReadAt: string | null }>();
+  for (const p of periods) by.set(p, { period: p, registers: {}, estimated: false, lastReadAt: null });
+  for (const r of rows) {
+    const e = by.get(r.billing_period);
+    if (!e) continue;
+    e.registers[r.register] = r.kwh;
+    e.estimated ||= r.estimated;
+    const at = new Date(r.last_read_at).toISOString();
+    if (!e.lastReadAt || at > e.lastReadAt) e.lastReadAt = at;
+  }
+  return { accountId, from: first, to: last, items: [...by.values()] };
+}
+
 export function readingOut(r: any) {
   return {
     id: r.id, accountId: r.account_id, meterId: r.meter_id, meterAssetNo: r.asset_no, meteringPointId: r.metering_point_id, register: r.register,

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { Button, Card, Col, Descriptions, Empty, Grid, Result, Row, Skeleton, Space, Table, Tabs, Tag, Typography } from 'antd';
 import { EditOutlined, ReloadOutlined } from '@ant-design/icons';
@@ -18,6 +18,8 @@ import { AuditDiffDrawer } from '../../components/AuditDiff';
 import { AccountEditDrawer } from './AccountEditDrawer';
 import { rememberAccount } from '../../app/recent';
 import { useOrgUnitLabel } from '../../app/useOrgName';
+
+const AccountReadings = lazy(() => import('../metering/AccountReadings'));
 
 function ratio(primary: unknown, secondary: unknown, given?: unknown): string {
   if (typeof given === 'string' && given) return given;
@@ -251,7 +253,7 @@ function MeteringPointCard({ mp, compact }: { mp: MeteringPoint; compact?: boole
 
 export default function AccountViewPage() {
   const { id } = useParams();
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const { label } = useDict();
   const { user } = useAuth();
   const screens = Grid.useBreakpoint();
@@ -452,6 +454,7 @@ export default function AccountViewPage() {
             <Card size="small">
               <Tabs
                 items={[
+                  ...(can(user, 'reading.read') && data.account?.id ? [{ key: 'readings', label: lang === 'en' ? 'Readings' : '抄表记录', children: <Suspense fallback={<Skeleton active />}><AccountReadings accountId={Number(data.account.id)} /></Suspense> }] : []),
                   { key: 'history', label: t('account.section.history'), children: <HistoryTable rows={data.history ?? []} refs={refs} compact={isPhone} /> },
                   { key: 'audit', label: t('account.section.audit'), children: <AuditList events={data.audit ?? []} /> },
                 ]}
