@@ -52,6 +52,8 @@ describe.each(engines())('metering on %s', (engine) => {
     const g = await t.call('POST', '/api/v1/reading-tasks/generate', { cookie: checker, body: { period, routeIds: [accs[0].route] } });
     expect(g.status).toBe(200);
     expect(g.body.routes[0].created).toBeGreaterThan(0);
+    // no assignee given: the route's assigned reader (none here)
+    expect(g.body.routes[0].assignedTo).toBeNull();
     const again = await t.call('POST', '/api/v1/reading-tasks/generate', { cookie: checker, body: { period, routeIds: [accs[0].route] } });
     expect(again.body.routes[0]).toMatchObject({ created: 0, total: g.body.routes[0].created });
     const reader = await t.login('reader');
@@ -62,6 +64,19 @@ describe.each(engines())('metering on %s', (engine) => {
     const mine = list.body.items.find((i: any) => i.account.id === accs[0].id);
     expect(mine.status).toBe('pending');
     expect(Number(mine.lastReadings.TOTAL.value)).toBe(Number(accs[0].initial.TOTAL));
+    // with a reader assigned to the route, the next period's tasks go to that reader
+    const readerUser = await t.db.kysely.selectFrom('users').select('id').where('username', '=', 'reader').executeTakeFirstOrThrow();
+    await t.db.kysely.updateTable('reading_routes').set({ reader_user_id: readerUser.id }).where('id', '=', accs[0].route).execute();
+    const g2 = await t.call('POST', '/api/v1/reading-tasks/generate', { cookie: checker, body: { period: '2020-01', routeIds: [accs[0].route] } });
+    expect(g2.body.routes[0].assignedTo).toBe(readerUser.id);
+    const mineOnly = await t.call('GET', `/api/v1/reading-routes/${accs[0].route}/tasks?period=2020-01&mine=true`, { cookie: reader });
+    expect(mineOnly.body.items.length).toBe(g2.body.routes[0].created);
+    await t.db.kysely.updateTable('reading_routes').set({ status: 'inactive' }).where('id', '=', accs[0].route).execute();
+    const inactive = await t.call('POST', '/api/v1/reading-tasks/generate', { cookie: checker, body: { period: '2020-02', routeIds: [accs[0].route] } });
+    expect(inactive.status).toBe(400);
+    expect(inactive.body.error.details.field).toBe('routeIds');
+    await t.db.kysely.updateTable('reading_routes').set({ status: 'active', reader_user_id: null }).where('id', '=', accs[0].route).execute();
+    await t.db.kysely.deleteFrom('reading_tasks').where('billing_period', '=', '2020-01').execute();
     const bad = await t.call('POST', '/api/v1/reading-tasks/generate', { cookie: checker, body: { period: '2026-13', routeIds: [accs[0].route] } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.field).toBe('period');

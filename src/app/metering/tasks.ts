@@ -27,9 +27,10 @@ export async function generateTasks(db: Db, actor: Actor, input: { period: strin
   if (!Array.isArray(input.routeIds) || !input.routeIds.length) throw new ValidationError('routeIds', 'at least one route');
   return inTx(db, async (trx) => {
     const routes = await trx.selectFrom('reading_routes as r').innerJoin('org_units as o', 'o.id', 'r.org_unit_id')
-      .select(['r.id', 'r.code', 'r.reading_day', 'o.path']).where('r.id', 'in', input.routeIds).execute();
+      .select(['r.id', 'r.code', 'r.reading_day', 'r.reader_user_id', 'r.status', 'o.path']).where('r.id', 'in', input.routeIds).execute();
     for (const id of input.routeIds) if (!routes.some((r) => r.id === id)) throw new ValidationError('routeIds', `no such route ${id}`);
     for (const r of routes) requireScope(actor, r.path, 'route');
+    for (const r of routes) if (r.status === 'inactive') throw new ValidationError('routeIds', `route ${r.code} is inactive`);
     if (input.assignedTo != null) {
       const u = await trx.selectFrom('users as u').innerJoin('org_units as o', 'o.id', 'u.org_unit_id').select(['u.id', 'o.path']).where('u.id', '=', input.assignedTo).executeTakeFirst();
       if (!u) throw new ValidationError('assignedTo', 'no such user');
@@ -38,11 +39,13 @@ export async function generateTasks(db: Db, actor: Actor, input: { period: strin
     const out = [];
     for (const r of routes) {
       const due = dueDate(period, r.reading_day);
+      // 抄表员: the one given, else the route's assigned reader
+      const assignee = input.assignedTo ?? r.reader_user_id ?? null;
       const res = await sql<{ n: number }>`
         with ins as (
           insert into reading_tasks (route_id, billing_period, account_id, meter_id, metering_point_id, due_date, sequence, assigned_to)
           select ${r.id}, ${period}, a.id, mi.meter_id, mi.metering_point_id, ${due}::date,
-                 (row_number() over (order by a.account_no, mi.metering_point_id))::int, ${input.assignedTo ?? null}::int8
+                 (row_number() over (order by a.account_no, mi.metering_point_id))::int, ${assignee}::int8
           from accounts a
           join meter_installations mi on mi.account_id = a.id and mi.removed_on is null
           where a.reading_route_id = ${r.id} and a.status <> 'closed'
@@ -50,7 +53,7 @@ export async function generateTasks(db: Db, actor: Actor, input: { period: strin
           returning 1)
         select count(*)::int8 as n from ins`.execute(trx);
       const total = await trx.selectFrom('reading_tasks').select((eb) => eb.fn.countAll<number>().as('n')).where('route_id', '=', r.id).where('billing_period', '=', period).executeTakeFirstOrThrow();
-      out.push({ routeId: r.id, routeCode: r.code, dueDate: due, created: Number(res.rows[0].n), total: Number(total.n) });
+      out.push({ routeId: r.id, routeCode: r.code, dueDate: due, assignedTo: assignee, created: Number(res.rows[0].n), total: Number(total.n) });
     }
     await writeAudit(trx, actor, { action: 'reading_task.generate', entityType: 'reading_route', entityId: input.routeIds.join(','), after: { period, routes: out, assignedTo: input.assignedTo ?? null } });
     return { period, routes: out };
