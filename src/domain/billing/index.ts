@@ -1,0 +1,3 @@
+export * from './determinants.js';
+export * from './review.js';
+export * from './bill-account.js';
