@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../../domain/errors.js';
 import { SYSTEM_ACTOR } from '../../app/context.js';
-import { flagMissingReadings } from '../../app/metering/missing.js';
+import { checkDate, flagMissingReadings } from '../../app/metering/missing.js';
+import { checkPeriod } from '../../app/metering/tasks.js';
 import { withDb } from '../common.js';
 
 export function register(program: Command): void {
@@ -22,6 +23,9 @@ export function register(program: Command): void {
         routeId = Number(o.route);
         if (!Number.isInteger(routeId) || routeId <= 0) throw new ValidationError('route', `must be a route id, got "${o.route}"`);
       }
+      // bad options fail before the database is opened
+      if (o.period !== undefined) checkPeriod(o.period, 'period');
+      if (o.asOf !== undefined) checkDate(o.asOf, 'asOf');
       await withDb(async (db) => {
         const r = await flagMissingReadings(db, SYSTEM_ACTOR, { period: o.period, asOf: o.asOf, routeId });
         console.log(JSON.stringify({ ...r, missing: r.items.length }, null, 2));
