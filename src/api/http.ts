@@ -41,6 +41,8 @@ export interface RouteDef<B extends z.ZodType, Qs extends z.ZodType, P extends z
   body?: B;
   query?: Qs;
   params?: P;
+  /** larger request body than the server default (uploads), bytes */
+  bodyLimit?: number;
 }
 
 export interface HandlerInput<B, Qs, P> {
@@ -71,6 +73,7 @@ export function route<B extends z.ZodType = z.ZodAny, Qs extends z.ZodType = z.Z
   app.route({
     method: def.method,
     url: def.url,
+    ...(def.bodyLimit ? { bodyLimit: def.bodyLimit } : {}),
     schema: {
       summary: def.summary,
       tags: def.tags,

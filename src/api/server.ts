@@ -93,7 +93,8 @@ export async function buildServer(deps: Deps, opts: { logger?: boolean; webDist?
       body = { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
     } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       status = 413;
-      body = { code: 'PAYLOAD_TOO_LARGE', message: `request body is larger than ${deps.env.bodyLimit} bytes`, details: { field: 'body' } };
+      const limit = (req.routeOptions?.config as { bodyLimit?: number } | undefined)?.bodyLimit ?? req.routeOptions?.bodyLimit ?? deps.env.bodyLimit;
+      body = { code: 'PAYLOAD_TOO_LARGE', message: `request body is larger than ${limit} bytes`, details: { field: 'body', maxBytes: limit } };
     } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       status = 415;
       body = { code: 'VALIDATION_FAILED', message: 'unsupported content type; send application/json', details: { field: 'content-type' } };

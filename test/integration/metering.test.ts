@@ -261,6 +261,20 @@ describe.each(engines())('metering on %s', (engine) => {
     expect(noHeader.body.error.details.field).toBe('csv');
   });
 
+  it('an oversized import is refused as a whole: more than 50,000 rows, or a body over the import limit', async () => {
+    const reader = await t.login('reader');
+    const n0 = await t.db.kysely.selectFrom('register_readings').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = 'accountNo,register,readAt,value\n' + `${accs[0].account_no},TOTAL,2026-01-01,1\n`.repeat(50_001);
+    const many = await t.call('POST', '/api/v1/readings/import', { cookie: reader, body: { csv: rows } });
+    expect(many.status).toBe(413);
+    expect(many.body.error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', details: { field: 'csv' } });
+    const huge = await t.call('POST', '/api/v1/readings/import', { cookie: reader, body: { csv: 'x'.repeat(17 * 1024 * 1024) } });
+    expect(huge.status).toBe(413);
+    expect(huge.body.error.details.field).toBe('body');
+    const n1 = await t.db.kysely.selectFrom('register_readings').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(n1.n)).toBe(Number(n0.n));
+  });
+
   it('consumption across a meter exchange: old final - previous + new current - new initial', async () => {
     const admin = await t.login('admin');
     const reader = await t.login('reader');

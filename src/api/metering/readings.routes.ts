@@ -29,7 +29,10 @@ const visit = z.object({
   billingPeriod: period.nullable().optional(),
 });
 
-export default async function readingsRoutes(app: FastifyInstance, { db }: Deps) {
+/** a reading import may be larger than the API's default body limit (50,000 rows, or an Excel file in base64) */
+export const IMPORT_BODY_LIMIT = 16 * 1024 * 1024;
+
+export default async function readingsRoutes(app: FastifyInstance, { db, env }: Deps) {
   route(app, {
     method: 'POST', url: '/reading-tasks/generate', summary: 'Generate the reading tasks of routes for a billing period', tags: ['metering'], permission: 'reading.review',
     body: z.object({ period, routeIds: z.array(z.number().int().positive()).min(1, 'at least one route').max(500), assignedTo: z.number().int().positive().nullable().optional() }),
@@ -47,6 +50,7 @@ export default async function readingsRoutes(app: FastifyInstance, { db }: Deps)
 
   route(app, {
     method: 'POST', url: '/readings/import', summary: 'Import readings from CSV text; per-row report', tags: ['metering'], permission: 'reading.write',
+    bodyLimit: Math.max(env.bodyLimit, IMPORT_BODY_LIMIT),
     body: z.object({ csv: z.string().min(1, 'empty file').max(8_000_000, 'file too large'), fileName: z.string().max(200).optional() }),
   }, async ({ actor, body }) => importReadings(db, actor, body));
 
