@@ -261,6 +261,37 @@ describe.each(engines())('metering on %s', (engine) => {
     expect(noHeader.body.error.details.field).toBe('csv');
   });
 
+  it('validation uses the active rule set: a stricter spike threshold flags a +35 % month, and the reading records the version', async () => {
+    const reader = await t.login('reader');
+    const checker = await t.login('checker');
+    const a = accs[8];
+    // history: 100 kWh per 30 days, then +135 kWh (+35 %): accepted under the default ±50 %
+    const base = await t.call('POST', '/api/v1/readings', { cookie: reader, body: { items: [visit(a, 90, add(a.initial.TOTAL, 100)), visit(a, 60, add(a.initial.TOTAL, 200))] } });
+    expect(base.status).toBe(200);
+    const ok = await t.call('POST', '/api/v1/readings', { cookie: reader, body: { items: [visit(a, 30, add(a.initial.TOTAL, 335))] } });
+    const okTotal = ok.body.items[0].readings.find((x: any) => x.register === 'TOTAL');
+    expect(okTotal.ruleResults.map((r: any) => r.rule)).not.toContain('SPIKE');
+    const d = await t.call('POST', '/api/v1/metering/rule-sets', { cookie: checker, body: { params: { spikeRatio: 0.2 }, note: 'stricter spikes' } });
+    expect(d.status).toBeLessThan(300);
+    const version = d.body.version;
+    expect((await t.call('POST', `/api/v1/metering/rule-sets/${version}/activate`, { cookie: checker, body: {} })).status).toBe(200);
+    try {
+      // the next month +135 kWh again vs a history now averaging ~112/30 d: above +20 %
+      const r = await t.call('POST', '/api/v1/readings', { cookie: reader, body: { items: [visit(a, 1, add(a.initial.TOTAL, 480))] } });
+      const total = r.body.items[0].readings.find((x: any) => x.register === 'TOTAL');
+      expect(total, JSON.stringify(total)).toMatchObject({ status: 'pending_review' });
+      expect(total.ruleResults.map((x: any) => x.rule)).toContain('SPIKE');
+      const row = await t.db.kysely.selectFrom('register_readings').select('rule_set_version').where('id', '=', total.readingId).executeTakeFirstOrThrow();
+      expect(row.rule_set_version).toBe(version);
+      expect((await t.call('GET', '/api/v1/readings/rules', { cookie: reader })).body.ruleSet).toMatchObject({ version, spikeRatio: 0.2 });
+    } finally {
+      // back to the defaults for the other tests
+      const list = await t.call('GET', '/api/v1/metering/rule-sets', { cookie: checker });
+      const first = list.body.items.find((x: any) => x.version !== version);
+      await t.call('POST', `/api/v1/metering/rule-sets/${first.version}/activate`, { cookie: checker, body: {} });
+    }
+  });
+
   it('an oversized import is refused as a whole: more than 50,000 rows, or a body over the import limit', async () => {
     const reader = await t.login('reader');
     const n0 = await t.db.kysely.selectFrom('register_readings').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -10,7 +10,8 @@ import { generateTasks, listRouteTasks } from '../../app/metering/tasks.js';
 import { accountReadings, accountUsage, submitReadings } from '../../app/metering/readings.js';
 import { IMPORT_TEMPLATE, importReadings } from '../../app/metering/import.js';
 import { acceptReading, editReading, estimateReadingFor, rejectReading, reviewQueue } from '../../app/metering/review.js';
-import { DEFAULT_RULE_SET, EXCEPTION_CODES, REGISTERS } from '../../domain/metering/vee.js';
+import { EXCEPTION_CODES, REGISTERS } from '../../domain/metering/vee.js';
+import { getActiveRuleSet } from '../../app/metering/rule-sets.js';
 
 const period = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM');
 const value = z.union([z.string().max(40), z.number()]);
@@ -61,7 +62,7 @@ export default async function readingsRoutes(app: FastifyInstance, { db, env }: 
     });
 
   route(app, { method: 'GET', url: '/readings/rules', summary: 'VEE rule set in force (thresholds) and exception codes', tags: ['metering'], permission: 'reading.read' },
-    async () => ({ ruleSet: DEFAULT_RULE_SET, exceptionCodes: EXCEPTION_CODES, registers: REGISTERS }));
+    async () => ({ ruleSet: await getActiveRuleSet(db), exceptionCodes: EXCEPTION_CODES, registers: REGISTERS }));
 
   route(app, {
     method: 'GET', url: '/readings/review', summary: 'Review queue: readings flagged by validation', tags: ['metering'], permission: 'reading.review',

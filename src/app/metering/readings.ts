@@ -15,6 +15,7 @@ import { inScope, inTx, requirePermission, requireScope, type Actor, type Q } fr
 import { writeAudit } from '../audit/write-audit.js';
 import { accountOrgPath } from '../archive/accounts.js';
 import { Baselines, shanghaiDay } from './baseline.js';
+import { getActiveRuleSet } from './rule-sets.js';
 
 export type Source = 'manual' | 'phone' | 'import' | 'headend';
 
@@ -158,7 +159,8 @@ export interface IngestResult {
  * request when any row is outside the actor's data scope; 'row' rejects just that row.
  */
 export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { source: Source; scope: 'throw' | 'row'; now: Date; rules?: VeeRuleSet }): Promise<IngestResult> {
-  const rules = opts.rules ?? DEFAULT_RULE_SET;
+  // the rule set in force (vee_rule_sets), read in the caller's transaction
+  const rules = opts.rules ?? (await getActiveRuleSet(q));
   const outcomes: RowOutcome[] = new Array(rows.length);
   const lookup = indexTargets(await resolveTargets(q, rows));
   const prepared: Array<Prepared & { i: number }> = [];

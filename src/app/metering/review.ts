@@ -6,6 +6,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { AppError, ValidationError } from '../../domain/errors.js';
+import { getActiveRuleSet } from './rule-sets.js';
 import { checkReading, consumption, estimateReading, parseReadingValue, type EstimateBasis, type RuleResult } from '../../domain/metering/vee.js';
 import { inTx, requirePermission, requireScope, type Actor, type Trx } from '../context.js';
 import { writeAudit } from '../audit/write-audit.js';
@@ -90,7 +91,7 @@ async function recompute(trx: Trx, r: any, value: string) {
   const prev = base.previous(r.metering_point_id, r.meter_id, r.register, at, r.id);
   let exchangeKwh: string | null = null;
   if (prev.exchange) exchangeKwh = consumption(prev.exchange.from, prev.exchange.final, prev.exchange.multiplier, prev.exchange.digits)?.kwh ?? null;
-  const chk = checkReading({ register: r.register, value, readAt: at, now: new Date(8.64e15), meter: r, previous: prev.previous, exchangeKwh, history: prev.history, contractDemandKw: r.contract_demand_kw });
+  const chk = checkReading({ register: r.register, value, readAt: at, now: new Date(8.64e15), meter: r, previous: prev.previous, exchangeKwh, history: prev.history, contractDemandKw: r.contract_demand_kw }, await getActiveRuleSet(trx));
   return { chk, prev, base };
 }
 
