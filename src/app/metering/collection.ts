@@ -223,6 +223,7 @@ async function loadTargets(q: Q, actor: Actor, scope: { routeIds?: number[]; met
 
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 const active = new Map<number, AbortController>();
+const interrupted = new Set<number>();
 
 function validateIds(field: string, v: unknown): number[] | undefined {
   if (v === undefined || v === null) return undefined;
@@ -322,10 +323,17 @@ export async function startCollection(db: Db, actor: Actor, o: CollectionOptions
     active.delete(runId);
     throw e;
   }
-  if (o.signal) o.signal.addEventListener('abort', () => ctl.abort(), { once: true });
+  // an external signal (shutdown, Ctrl-C) interrupts: the run stays `running` and can be resumed;
+  // cancelCollection aborts `ctl` itself and the run ends `cancelled`
+  const onAbort = () => {
+    interrupted.add(runId);
+    ctl.abort();
+  };
+  if (o.signal?.aborted) onAbort();
+  else o.signal?.addEventListener('abort', onAbort, { once: true });
   return {
     runId, resumed, pending: targets.length,
-    execute: (onStored?: (m: MeterStored) => void) => executeRun(db, actor, runId, targets, dataDay, { ...o, concurrency, timeoutMs, retries, backoffMs, batchSize, now }, ctl, onStored).finally(() => active.delete(runId)),
+    execute: (onStored?: (m: MeterStored) => void) => executeRun(db, actor, runId, targets, dataDay, { ...o, concurrency, timeoutMs, retries, backoffMs, batchSize, now }, ctl, onStored).finally(() => (active.delete(runId), interrupted.delete(runId))),
   };
 }
 
@@ -350,7 +358,8 @@ export async function cancelCollection(db: Db, actor: Actor, runId: number): Pro
 
 export interface RunSummary {
   runId: number;
-  status: 'completed' | 'failed' | 'cancelled';
+  /** `running` when interrupted by the caller's signal (resume it later) */
+  status: 'running' | 'completed' | 'failed' | 'cancelled';
   total: number;
   ok: number;
   failed: number;
@@ -548,7 +557,8 @@ async function executeRun(
         targets: polls, concurrency: o.concurrency, timeoutMs: o.timeoutMs, retries: o.retries, backoffMs: o.backoffMs, signal: ctl.signal,
         onResult: (r) => {
           const t = byAddr.get(r.address);
-          if (!t) return;
+          // not polled because of an interruption: left for the resume
+          if (!t || (ctl.signal.aborted && r.reason === 'ABORTED')) return;
           buffer.push({ t, r, at: now() });
           if (buffer.length >= o.batchSize) void flush();
         },
@@ -562,7 +572,15 @@ async function executeRun(
   } catch (e) {
     error = (e as Error).message;
   }
-  const status: RunSummary['status'] = error ? 'failed' : ctl.signal.aborted ? 'cancelled' : 'completed';
+  if (!error && interrupted.has(runId)) {
+    // interrupted: stays `running`; the audit event is written when the resumed run ends
+    const r = await db.kysely.selectFrom('collection_runs').select(['total', 'ok', 'failed']).where('id', '=', runId).executeTakeFirstOrThrow();
+    return {
+      runId, status: 'running', total: r.total, ok: r.ok, failed: r.failed, polled: okN + failedN,
+      successRate: r.ok + r.failed ? Math.round((r.ok / (r.ok + r.failed)) * 10000) / 100 : 0, readings, dailyFrozen, seconds: Math.round((performance.now() - t0) / 10) / 100,
+    };
+  }
+  const status: 'completed' | 'failed' | 'cancelled' = error ? 'failed' : ctl.signal.aborted ? 'cancelled' : 'completed';
   const final = await inTx(db, async (trx) => {
     const r = await trx.updateTable('collection_runs').set({ status, finished_at: new Date(), error: error ?? null }).where('id', '=', runId)
       .returning(['total', 'ok', 'failed', 'kind', 'scope', 'data_day']).executeTakeFirstOrThrow();
