@@ -29,7 +29,7 @@ export interface BillingRunsTable {
   energy_kwh: Generated<string>;
   amount_total: Generated<string>;
   reading_cutoff: Ts;
-  options: Generated<Json>;
+  options: ColumnType<unknown, string | undefined, string>;
   started_by: number | null;
   created_at: Generated<Date>;
   started_at: NTs;
@@ -70,16 +70,16 @@ export interface BillsTable {
   account_no: string;
   customer_class: string;
   tariff_codes: Generated<string[]>;
-  tariff_refs: Generated<Json>;
+  tariff_refs: ColumnType<unknown, string | undefined, string>;
   period_start: string | null;
   period_end: string | null;
   days: number | null;
   energy_kwh: Generated<string>;
   amount_total: Generated<string>;
-  determinants: Generated<Json>;
+  determinants: ColumnType<unknown, string | undefined, string>;
   review_flags: Generated<string[]>;
   exception_code: string | null;
-  warnings: Generated<Json>;
+  warnings: ColumnType<unknown, string | undefined, string>;
   due_date: string | null;
   approved_by: number | null;
   approved_at: NTs;
