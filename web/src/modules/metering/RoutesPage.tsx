@@ -252,7 +252,7 @@ export default function RoutesPage() {
     {
       title: pt('routes.code'),
       dataIndex: 'code',
-      width: 130,
+      width: 120,
       fixed: 'left',
       render: (v: string, r) => (
         <Button type="link" size="small" style={{ padding: 0 }} onClick={() => setViewing(r)} data-testid="route-code">
@@ -260,8 +260,19 @@ export default function RoutesPage() {
         </Button>
       ),
     },
-    { title: pt('routes.name'), dataIndex: 'name', width: 160, ellipsis: true },
-    { title: pt('routes.orgUnit'), key: 'org', width: 120, render: (_, r) => r.orgUnit.name },
+    {
+      title: pt('routes.name'),
+      dataIndex: 'name',
+      width: 150,
+      ellipsis: true,
+      render: (v: string, r) => (
+        <>
+          {v}
+          {r.status === 'inactive' && <Tag style={{ marginLeft: 4 }}>{pt('routes.status.inactive')}</Tag>}
+        </>
+      ),
+    },
+    { title: pt('routes.orgUnit'), key: 'org', width: 110, render: (_, r) => r.orgUnit.name },
     { title: pt('routes.readingDay'), dataIndex: 'readingDay', width: 100, render: (d: number) => <span data-testid="route-reading-day-cell">{pt('routes.readingDayValue', { day: d })}</span> },
     {
       title: pt('routes.reader'),
@@ -270,13 +281,7 @@ export default function RoutesPage() {
       render: (_, r) => (r.reader ? <span data-testid="route-reader-cell">{r.reader.name}</span> : <Typography.Text type="secondary" data-testid="route-reader-cell">{pt('routes.noReader')}</Typography.Text>),
     },
     { title: pt('routes.accounts'), dataIndex: 'accountCount', width: 80, align: 'right', render: (n: number) => <span data-testid="route-accounts">{n}</span> },
-    { title: pt('routes.progress'), key: 'progress', width: 170, render: (_, r) => <RouteProgress r={r} /> },
-    {
-      title: pt('routes.status'),
-      dataIndex: 'status',
-      width: 80,
-      render: (s: string) => <Tag color={s === 'active' ? 'green' : 'default'}>{pt(`routes.status.${s}` as 'routes.status.active')}</Tag>,
-    },
+    { title: pt('routes.progress'), key: 'progress', width: 160, render: (_, r) => <RouteProgress r={r} /> },
     {
       title: pt('mp.actions'),
       key: 'actions',
@@ -346,7 +351,7 @@ export default function RoutesPage() {
         columns={columns}
         dataSource={shown}
         rowSelection={{ selectedRowKeys: selected, onChange: (keys) => setSelected(keys as number[]) }}
-        scroll={{ x: 1120 }}
+        scroll={{ x: 1000 }}
         pagination={{ defaultPageSize: 20, showSizeChanger: true, pageSizeOptions: [10, 20, 50, 100], showTotal: (n) => pt('routes.count', { n }), size: 'small' }}
         data-testid="route-table"
       />
