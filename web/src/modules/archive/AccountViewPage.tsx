@@ -20,6 +20,7 @@ import { rememberAccount } from '../../app/recent';
 import { useOrgUnitLabel } from '../../app/useOrgName';
 
 const AccountReadings = lazy(() => import('../metering/AccountReadings'));
+const AccountOnDemandRead = lazy(() => import('../metering/OnDemandReadButton').then((m) => ({ default: m.AccountOnDemandRead })));
 
 function ratio(primary: unknown, secondary: unknown, given?: unknown): string {
   if (typeof given === 'string' && given) return given;
@@ -446,7 +447,7 @@ export default function AccountViewPage() {
             </Card>
           </Col>
           <Col xs={24}>
-            <Card title={t('account.section.metering')} size="small" data-testid="account-meters">
+            <Card title={t('account.section.metering')} size="small" data-testid="account-meters" extra={<Suspense fallback={null}><AccountOnDemandRead meteringPoints={data.meteringPoints ?? []} /></Suspense>}>
               {(data.meteringPoints ?? []).length ? (data.meteringPoints ?? []).map((mp, i) => <MeteringPointCard key={mp.id ?? i} mp={mp} compact={isPhone} />) : <Empty description={t('meter.none')} />}
             </Card>
           </Col>
