@@ -24,7 +24,7 @@ export function register(program: Command) {
       let logins: Array<{ username: string; role: string; orgUnit: string }> | null = null;
       if (o.seedIfEmpty && !(await isSeeded(db))) {
         console.log('first start: loading demo data ...');
-        const r = await seed(db, { accounts: intOpt('demo-accounts', o.demoAccounts, 3000, 10, 2_000_000), months: 12, seed: 1 });
+        const r = await seed(db, { accounts: intOpt('demo-accounts', o.demoAccounts, 3000, 10, 2_000_000), months: 24, seed: 1 });
         logins = r.logins;
         console.log(`demo data: ${r.accounts} accounts, ${r.rows} rows in ${r.seconds} s`);
       }
