@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines } from '../support/db.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { verifyAudit } from '../../src/app/audit/verify-audit.js';
+import { writeXlsx, xlsxRows } from '../../src/domain/formats/xlsx.js';
 
 const DAY = 86_400_000;
 const iso = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY).toISOString().slice(0, 19) + 'Z';
@@ -290,6 +291,35 @@ describe.each(engines())('metering on %s', (engine) => {
       const first = list.body.items.find((x: any) => x.version !== version);
       await t.call('POST', `/api/v1/metering/rule-sets/${first.version}/activate`, { cookie: checker, body: {} });
     }
+  });
+
+  it('Excel import: template download, a workbook with a date-formatted readAt, per-row report, re-import changes nothing', async () => {
+    const reader = await t.login('reader');
+    const tpl = await t.app.inject({ method: 'GET', url: '/api/v1/readings/import-template?format=xlsx', headers: { cookie: reader } });
+    expect(tpl.statusCode).toBe(200);
+    expect(String(tpl.headers['content-type'])).toMatch(/spreadsheetml/);
+    const tplRows = xlsxRows(tpl.rawPayload);
+    expect(tplRows[0]).toEqual(['accountNo', 'meterAssetNo', 'register', 'readAt', 'value', 'exceptionCode']);
+    expect(tplRows[1][0]).toBe('3310000001'); // text, not 3.31E+09
+    const a = accs[9];
+    const book = writeXlsx([{ name: '抄表', header: true, textColumns: [0], rows: [
+      ['accountNo', 'register', 'readAt', 'value'],
+      [a.account_no, 'TOTAL', { date: '2026-03-10 09:30' }, Number(add(a.initial.TOTAL, 88))],
+      ['9999999999', 'TOTAL', { date: '2026-03-10 09:31' }, 1],
+    ] }]);
+    const body = { xlsx: book.toString('base64'), fileName: 'march.xlsx' };
+    const r = await t.call('POST', '/api/v1/readings/import', { cookie: reader, body });
+    expect(r.status).toBe(200);
+    expect(r.body.rows.map((x: any) => [x.row, x.status, x.reason ?? null])).toEqual([[2, 'accepted', null], [3, 'rejected', 'UNKNOWN_METER']]);
+    expect(r.body.rows[0]).toMatchObject({ consumption: '88.0000', readAt: new Date('2026-03-10T09:30:00+08:00').toISOString() });
+    const again = await t.call('POST', '/api/v1/readings/import', { cookie: reader, body });
+    expect(again.body.summary).toMatchObject({ stored: 0 });
+    expect(again.body.rows[0]).toMatchObject({ status: 'rejected', reason: 'DUPLICATE' });
+    const notZip = await t.call('POST', '/api/v1/readings/import', { cookie: reader, body: { xlsx: Buffer.from('hello, not a workbook').toString('base64') } });
+    expect(notZip.status).toBe(400);
+    expect(notZip.body.error.details.field).toBe('xlsx');
+    const both = await t.call('POST', '/api/v1/readings/import', { cookie: reader, body: { csv: 'a', xlsx: 'AAAA' } });
+    expect(both.status).toBe(400);
   });
 
   it('an oversized import is refused as a whole: more than 50,000 rows, or a body over the import limit', async () => {

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { idParam, paging, route, type Deps } from '../http.js';
 import { generateTasks, listRouteTasks } from '../../app/metering/tasks.js';
 import { accountReadings, accountUsage, submitReadings } from '../../app/metering/readings.js';
-import { IMPORT_TEMPLATE, importReadings } from '../../app/metering/import.js';
+import { IMPORT_TEMPLATE, importReadings, importTemplateXlsx } from '../../app/metering/import.js';
+import { XLSX_MIME } from '../../domain/formats/xlsx.js';
 import { acceptReading, editReading, estimateReadingFor, rejectReading, reviewQueue } from '../../app/metering/review.js';
 import { EXCEPTION_CODES, REGISTERS } from '../../domain/metering/vee.js';
 import { getActiveRuleSet } from '../../app/metering/rule-sets.js';
@@ -52,14 +53,24 @@ export default async function readingsRoutes(app: FastifyInstance, { db, env }: 
   route(app, {
     method: 'POST', url: '/readings/import', summary: 'Import readings from CSV text; per-row report', tags: ['metering'], permission: 'reading.write',
     bodyLimit: Math.max(env.bodyLimit, IMPORT_BODY_LIMIT),
-    body: z.object({ csv: z.string().min(1, 'empty file').max(8_000_000, 'file too large'), fileName: z.string().max(200).optional() }),
+    body: z.object({
+      csv: z.string().min(1, 'empty file').max(8_000_000, 'file too large').optional(),
+      xlsx: z.string().min(1, 'empty file').max(IMPORT_BODY_LIMIT, 'file too large').optional(),
+      fileName: z.string().max(200).optional(),
+    }),
   }, async ({ actor, body }) => importReadings(db, actor, body));
 
-  route(app, { method: 'GET', url: '/readings/import-template', summary: 'CSV template for reading imports', tags: ['metering'], permission: 'reading.read' },
-    async ({ reply }) => {
-      reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="readings-template.csv"');
-      return reply.send(IMPORT_TEMPLATE);
-    });
+  route(app, {
+    method: 'GET', url: '/readings/import-template', summary: 'Template for reading imports: CSV (default) or Excel (?format=xlsx)', tags: ['metering'], permission: 'reading.read',
+    query: z.object({ format: z.enum(['csv', 'xlsx']).default('csv') }),
+  }, async ({ query, reply }) => {
+    if (query.format === 'xlsx') {
+      reply.header('content-type', XLSX_MIME).header('content-disposition', 'attachment; filename="readings-template.xlsx"');
+      return reply.send(importTemplateXlsx());
+    }
+    reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="readings-template.csv"');
+    return reply.send(IMPORT_TEMPLATE);
+  });
 
   route(app, { method: 'GET', url: '/readings/rules', summary: 'VEE rule set in force (thresholds) and exception codes', tags: ['metering'], permission: 'reading.read' },
     async () => ({ ruleSet: await getActiveRuleSet(db), exceptionCodes: EXCEPTION_CODES, registers: REGISTERS }));

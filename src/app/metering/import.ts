@@ -8,6 +8,7 @@ import type { Db } from '../../db/database.js';
 import { AppError, ValidationError } from '../../domain/errors.js';
 import { requirePermission, type Actor } from '../context.js';
 import { writeAudit } from '../audit/write-audit.js';
+import { writeXlsx, xlsxToCsvText } from '../../domain/formats/xlsx.js';
 import { insertRows, INSERT_COLUMNS, pgArray, prepareRows, summarise, updateTasks, type RowInput, type RowOutcome } from './readings.js';
 
 export const MAX_IMPORT_ROWS = 50_000;
@@ -60,17 +61,36 @@ export function parseCsv(text: string): Array<{ line: number; fields: string[]; 
   return out;
 }
 
-export async function importReadings(db: Db, actor: Actor, input: { csv: string; fileName?: string }, now = new Date()) {
+/** The import template as an Excel workbook (户号 and asset numbers as text so Excel keeps the digits). */
+export function importTemplateXlsx(): Buffer {
+  const rows = parseCsv(IMPORT_TEMPLATE).map((r) => r.fields);
+  return writeXlsx([{ name: 'readings', rows, header: true, textColumns: [0, 1], widths: [16, 16, 10, 22, 12, 16] }]);
+}
+
+/**
+ * Import readings from CSV text or an Excel workbook (`xlsx`: base64 of a .xlsx file; its first
+ * sheet is read like the CSV, row n of the sheet is reported as row n).
+ */
+export async function importReadings(db: Db, actor: Actor, input: { csv?: string; xlsx?: string; fileName?: string }, now = new Date()) {
   requirePermission(actor, 'reading.write');
-  if (typeof input.csv !== 'string' || !input.csv.trim()) throw new ValidationError('csv', 'empty file');
-  const parsed = parseCsv(input.csv);
-  if (parsed.length < 2) throw new ValidationError('csv', 'needs a header line and at least one row');
-  if (parsed.length - 1 > MAX_IMPORT_ROWS) throw new AppError('PAYLOAD_TOO_LARGE', `at most ${MAX_IMPORT_ROWS} rows per import`, { field: 'csv' });
+  if ((input.csv === undefined) === (input.xlsx === undefined)) throw new ValidationError(input.csv === undefined ? 'csv' : 'xlsx', 'send exactly one of csv (text) or xlsx (base64)');
+  let csv: string;
+  if (input.xlsx !== undefined) {
+    if (typeof input.xlsx !== 'string' || !/^[A-Za-z0-9+/\r\n]+={0,2}\s*$/.test(input.xlsx)) throw new ValidationError('xlsx', 'must be the base64 of an .xlsx file');
+    csv = xlsxToCsvText(Buffer.from(input.xlsx, 'base64'), { field: 'xlsx', dateColumns: ['readAt'], maxRows: MAX_IMPORT_ROWS + 1 });
+  } else {
+    csv = input.csv as string;
+  }
+  const field = input.xlsx !== undefined ? 'xlsx' : 'csv';
+  if (typeof csv !== 'string' || !csv.trim()) throw new ValidationError(field, 'empty file');
+  const parsed = parseCsv(csv);
+  if (parsed.length < 2) throw new ValidationError(field, 'needs a header line and at least one row');
+  if (parsed.length - 1 > MAX_IMPORT_ROWS) throw new AppError('PAYLOAD_TOO_LARGE', `at most ${MAX_IMPORT_ROWS} rows per import`, { field });
   const header = parsed[0].fields.map((h) => h.trim());
   const col = (name: string) => header.findIndex((h) => h.toLowerCase() === name.toLowerCase());
   const idx = Object.fromEntries(CSV_COLUMNS.map((c) => [c, col(c)])) as Record<(typeof CSV_COLUMNS)[number], number>;
-  for (const c of ['register', 'readAt', 'value'] as const) if (idx[c] < 0) throw new ValidationError('csv', `header must have the column ${c} (columns: ${CSV_COLUMNS.join(',')})`);
-  if (idx.accountNo < 0 && idx.meterAssetNo < 0) throw new ValidationError('csv', 'header must have accountNo or meterAssetNo');
+  for (const c of ['register', 'readAt', 'value'] as const) if (idx[c] < 0) throw new ValidationError(field, `header must have the column ${c} (columns: ${CSV_COLUMNS.join(',')})`);
+  if (idx.accountNo < 0 && idx.meterAssetNo < 0) throw new ValidationError(field, 'header must have accountNo or meterAssetNo');
 
   const report: RowOutcome[] = [];
   const rows: RowInput[] = [];
@@ -128,7 +148,7 @@ export async function importReadings(db: Db, actor: Actor, input: { csv: string;
     report.push(...prep.outcomes);
     report.sort((a, b) => a.ref - b.ref);
     const summary = summarise(report);
-    await writeAudit(trx, actor, { action: 'reading.import', entityType: 'reading_batch', entityId: null, after: { fileName: input.fileName ?? null, ...summary } });
+    await writeAudit(trx, actor, { action: 'reading.import', entityType: 'reading_batch', entityId: null, after: { fileName: input.fileName ?? null, format: field, ...summary } });
     return { summary, rows: report.map(({ ref, ...o }) => ({ row: ref, ...o })) };
   });
   return { ...result, bulk: copied ? 'copy' : 'insert', storedRows: stored };
