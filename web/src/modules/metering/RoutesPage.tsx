@@ -305,14 +305,9 @@ export default function RoutesPage() {
       <Card style={{ marginBottom: 16 }} styles={{ body: { padding: 12 } }}>
         <Flex wrap gap={8} align="center">
           <span>{pt('routes.period')}</span>
-          <DatePicker
-            picker="month"
-            allowClear={false}
-            value={dayjs(`${period}-01`)}
-            onChange={(d) => d && setPeriod(d.format('YYYY-MM'))}
-            data-testid="route-period"
-            style={{ width: 130 }}
-          />
+          <span data-testid="route-period">
+            <DatePicker picker="month" allowClear={false} value={dayjs(`${period}-01`)} onChange={(d) => d && setPeriod(d.format('YYYY-MM'))} style={{ width: 130 }} />
+          </span>
           <Input.Search allowClear placeholder={pt('routes.search')} style={{ width: 200, maxWidth: '100%' }} onSearch={setQ} onChange={(e) => !e.target.value && setQ('')} data-testid="route-search" />
           <Button icon={<ReloadOutlined />} onClick={load}>
             {pt('mp.reload')}
