@@ -250,7 +250,7 @@ export interface WorkOptions {
   /** stop after this many partitions (tests: simulate a crash between partitions) */
   maxPartitions?: number;
   rules?: ReviewRuleSet;
-  onProgress?: (p: { partNo: number; bills: number; exceptions: number }) => void;
+  onProgress?: (p: { partNo: number; bills: number; exceptions: number; ms: { load: number; rate: number; write: number } }) => void;
   /** test hook: called inside the partition transaction after the bills are written, before done */
   beforeCommit?: (partNo: number) => Promise<void> | void;
 }
@@ -327,6 +327,8 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
     const lock = await sql<{ status: string; claimed_by: string | null }>`select status, claimed_by from billing_run_partitions where run_id = ${run.id} and part_no = ${part.part_no} for update`.execute(trx);
     const st = lock.rows[0];
     if (!st || st.status !== 'claimed' || st.claimed_by !== workerId) return null;
+    const tm = { load: 0, rate: 0, write: 0 };
+    let t0 = performance.now();
 
     const accounts = await trx
       .selectFrom('accounts as a')
@@ -380,6 +382,8 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
       }
     }
 
+    tm.load = performance.now() - t0;
+    t0 = performance.now();
     const drafts: Array<{ a: (typeof accounts)[number]; d: BillDraft }> = [];
     let skipped = 0;
     for (const a of accounts) {
@@ -418,6 +422,8 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
       drafts.push({ a, d });
     }
 
+    tm.rate = performance.now() - t0;
+    t0 = performance.now();
     let exceptions = 0;
     let flagged = 0;
     let kwhCenti = 0;
@@ -444,6 +450,7 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
       await copy('bills', ['id', 'account_id', 'run_id', 'period', 'trial', 'status', 'org_unit_id', 'account_no', 'customer_class', 'tariff_codes', 'tariff_refs', 'period_start', 'period_end', 'days', 'energy_kwh', 'amount_total', 'determinants', 'review_flags', 'exception_code', 'warnings'], billRows);
       await copy('bill_lines', ['account_id', 'bill_id', 'line_no', 'code', 'name_zh', 'name_en', 'quantity', 'unit', 'unit_price', 'amount', 'segment', 'rule'], lineRows);
     }
+    tm.write = performance.now() - t0;
     if (opts.beforeCommit) await opts.beforeCommit(part.part_no);
     const done = await trx
       .updateTable('billing_run_partitions')
@@ -464,7 +471,7 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
       .where('status', '=', 'claimed')
       .executeTakeFirst();
     if (Number(done.numUpdatedRows) !== 1) throw new AppError('CONFLICT', `partition ${part.part_no} of run ${run.id} was taken over`);
-    return { bills: drafts.length, exceptions, flagged, skipped };
+    return { bills: drafts.length, exceptions, flagged, skipped, ms: tm };
   });
 }
 
@@ -542,7 +549,7 @@ export async function workRun(db: Db, runId: number, workerId = newWorkerId(), o
     stats.exceptions += res.exceptions;
     stats.flagged += res.flagged;
     stats.skipped += res.skipped;
-    opts.onProgress?.({ partNo: part.part_no, bills: res.bills, exceptions: res.exceptions });
+    opts.onProgress?.({ partNo: part.part_no, bills: res.bills, exceptions: res.exceptions, ms: res.ms });
   }
 }
 
