@@ -79,7 +79,7 @@ export default function OnDemandReadButton({ meterId, assetNo }: { meterId: numb
                 data-testid="on-demand-readings"
                 columns={[
                   { title: ct('odr.register'), dataIndex: 'register', render: (v: string) => reg(v) },
-                  { title: ct('odr.value'), dataIndex: 'value', align: 'right', render: (v: string | null, r) => <span className="vl-mono" data-testid={`odr-value-${r.register}`}>{v ?? result.registers[r.register] ?? '-'}</span> },
+                  { title: ct('odr.value'), dataIndex: 'value', align: 'right', render: (v: string | null, r) => <span className="vl-mono" data-testid={`odr-value-${r.register}`}>{result.registers[r.register] ?? v ?? '-'}</span> },
                   { title: ct('odr.consumption'), dataIndex: 'consumption', align: 'right', responsive: ['sm'], render: (v: string | null) => <span className="vl-mono">{v ?? '-'}</span> },
                   {
                     title: ct('odr.vee'), dataIndex: 'status',
