@@ -24,6 +24,7 @@ const AuditPage = lazy(() => import('../modules/admin/AuditPage'));
 // module pages owned by other modules, mounted here (their index routes inside)
 const TariffsModule = lazy(() => import('../modules/tariffs'));
 const MeteringModule = lazy(() => import('../modules/metering'));
+const ServiceModule = lazy(() => import('../modules/service'));
 
 function FullPageSpin() {
   return (
@@ -93,6 +94,7 @@ export function App() {
                   <Route path="system/audit" element={<RequireCap cap="audit.read"><AuditPage /></RequireCap>} />
                   <Route path="tariffs/*" element={<RequireCap cap="tariff.read" orCap="quote.create"><TariffsModule /></RequireCap>} />
                   <Route path="metering/*" element={<RequireCap cap="metering.tools"><MeteringModule /></RequireCap>} />
+                  <Route path="service/*" element={<Suspense fallback={<FullPageSpin />}><ServiceModule /></Suspense>} />
                   <Route path="*" element={<NotFound />} />
                 </Route>
               </Routes>

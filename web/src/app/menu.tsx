@@ -79,6 +79,17 @@ export const MENU: MenuEntry[] = [
     ],
   },
   {
+    key: 'service',
+    labelKey: 'menu.service',
+    icon: <ProfileOutlined />,
+    children: [
+      { path: '/service', labelKey: 'menu.serviceQueue', icon: <FileSearchOutlined />, cap: 'request.handle' },
+      { path: '/service/new', labelKey: 'menu.serviceNew', icon: <UploadOutlined />, cap: 'request.handle' },
+      { path: '/service/report', labelKey: 'menu.serviceReport', icon: <DashboardOutlined />, cap: 'stats.read' },
+      { path: '/service/my', labelKey: 'menu.serviceMy', icon: <MobileOutlined />, cap: 'portal.self' },
+    ],
+  },
+  {
     key: 'system',
     labelKey: 'menu.system',
     icon: <SettingOutlined />,

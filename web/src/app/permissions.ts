@@ -31,6 +31,7 @@ const CAPABILITIES = {
   'collection.run': ['collection.run'],
   'billing.run': ['billing.run'],
   'billing.review': ['billing.review'],
+  'request.handle': ['request.handle'],
 } as const;
 
 export type Capability = keyof typeof CAPABILITIES;

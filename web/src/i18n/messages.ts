@@ -66,6 +66,11 @@ export const zh = {
   'menu.users': '用户管理',
   'menu.roles': '角色权限',
   'menu.audit': '审计日志',
+  'menu.service': '业扩报装',
+  'menu.serviceQueue': '工作队列',
+  'menu.serviceNew': '业务受理',
+  'menu.serviceReport': '环节及时率',
+  'menu.serviceMy': '我的业务办理',
 
   'header.menu': '菜单',
   'header.logout': '退出登录',
@@ -377,6 +382,11 @@ export const en: Record<MessageKey, string> = {
   'menu.users': 'Users',
   'menu.roles': 'Roles',
   'menu.audit': 'Audit log',
+  'menu.service': 'Service requests',
+  'menu.serviceQueue': 'Work queue',
+  'menu.serviceNew': 'New application',
+  'menu.serviceReport': 'On-time report',
+  'menu.serviceMy': 'My requests',
 
   'header.menu': 'Menu',
   'header.logout': 'Sign out',
