@@ -155,7 +155,7 @@ function NewVersionDrawer({ open, base, specs, onClose, onSaved }: { open: boole
           >
             <InputNumber
               style={{ width: '100%', maxWidth: 240 }}
-              step={s.type === 'integer' ? 1 : 0.05}
+              step={s.type === 'integer' ? 1 : 0.1}
               suffix={unitText(rt, s) || undefined}
               data-testid={`rules-input-${s.key}`}
             />
