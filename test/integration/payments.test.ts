@@ -46,7 +46,7 @@ describe.each(engines())('payments on %s', (engine) => {
   }
   async function issuedBill(accountId: number, period: string, amount: string, dueDate: string, trial = false) {
     const k = t.db.kysely;
-    const run = await k.insertInto('billing_runs').values({ period, scope_key: `test-${crypto.randomUUID()}`, reading_cutoff: new Date(), trial, status: 'completed' }).returning('id').executeTakeFirstOrThrow();
+    const run = await k.insertInto('billing_runs').values({ period, scope: '{}', filter: '{}', scope_key: `test-${crypto.randomUUID()}`, reading_cutoff: new Date(), trial, status: 'completed' }).returning('id').executeTakeFirstOrThrow();
     const a = await k.selectFrom('accounts').select(['org_unit_id', 'account_no', 'customer_class']).where('id', '=', accountId).executeTakeFirstOrThrow();
     const b = await k.insertInto('bills').values({
       account_id: accountId, run_id: run.id, period, trial, status: 'issued', org_unit_id: a.org_unit_id, account_no: a.account_no, customer_class: a.customer_class,
