@@ -380,18 +380,22 @@ describe.skipIf(!hasChromium)('metering back office (抄表段管理, 示数复�
     try {
       await login(page, 'checker');
       await page.goto('/metering/routes');
-      await page.getByTestId('route-table').waitFor();
-      await page.locator('tr.ant-table-row').first().waitFor();
+      // a phone gets cards instead of the table
+      await page.getByTestId('route-card').first().waitFor();
+      expect(await page.getByTestId('route-table').count()).toBe(0);
       expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(0);
       await screenshot(page, 'metering-backoffice-10-phone-routes', false);
-      await page.locator('tr.ant-table-row').first().getByTestId('route-edit').click();
+      const card = page.getByTestId('route-card').filter({ hasText: route.code });
+      expect(await card.getByTestId('route-reader-cell').textContent()).toContain('王强');
+      await card.getByTestId('route-edit').click();
       await page.getByTestId('route-save').waitFor();
       expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(0);
       await screenshot(page, 'metering-backoffice-11-phone-route-edit', false);
       await page.keyboard.press('Escape');
 
       await page.goto('/metering/review');
-      await page.getByTestId('review-table').waitFor();
+      await page.getByTestId('review-cards').waitFor();
+      await page.getByTestId('review-card').first().waitFor();
       expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(0);
       await screenshot(page, 'metering-backoffice-12-phone-review', false);
       expect(errors).toEqual([]);

@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { Alert, App, Button, Card, Descriptions, Flex, Form, Input, Modal, Radio, Select, Space, Table, Tag, Tooltip, Typography } from 'antd';
+import { Alert, App, Button, Card, Checkbox, Descriptions, Flex, Form, Grid, Input, Modal, Radio, Select, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { CheckOutlined, CloseOutlined, EditOutlined, HistoryOutlined, PictureOutlined, ReloadOutlined, CalculatorOutlined } from '@ant-design/icons';
 import { useI18n } from '../../i18n';
@@ -152,6 +152,8 @@ export default function ReviewPage() {
   const [action, setAction] = useState<Action | null>(null);
   const [busyId, setBusyId] = useState<number | null>(null);
   const [bulkBusy, setBulkBusy] = useState(false);
+  const screens = Grid.useBreakpoint();
+  const phone = screens.md === false;
 
   useEffect(() => {
     routesApi.list({}).then((r) => setRoutes(r.items)).catch(() => undefined);
@@ -214,6 +216,41 @@ export default function ReviewPage() {
     load();
   };
 
+  const actions = (r: Reading) => (
+        <Space size={0} wrap>
+          <Button type="link" size="small" icon={<CheckOutlined />} loading={busyId === r.id} disabled={r.value === null} onClick={() => accept(r)} data-testid="review-accept">
+            {pt('review.accept')}
+          </Button>
+          <Button type="link" size="small" icon={<EditOutlined />} onClick={() => setAction({ kind: 'edit', reading: r })} data-testid="review-edit">
+            {pt('review.edit')}
+          </Button>
+          <Button type="link" size="small" icon={<CalculatorOutlined />} onClick={() => setAction({ kind: 'estimate', reading: r })} data-testid="review-estimate">
+            {pt('review.estimate')}
+          </Button>
+          <Button type="link" size="small" danger icon={<CloseOutlined />} onClick={() => setAction({ kind: 'reject', reading: r })} data-testid="review-reject">
+            {pt('review.reject')}
+          </Button>
+          <Tooltip title={pt('review.history')}>
+            <Link to={`/archive/accounts/${r.accountId}`} data-testid="review-history">
+              <HistoryOutlined />
+            </Link>
+          </Tooltip>
+        </Space>
+  );
+
+  const messages = (r: Reading) => (
+    <div data-testid="review-messages">
+      {(r.ruleResults ?? []).map((x, i) => (
+        <div key={i}>
+          <Tag color={SEVERITY_COLORS[x.severity]} style={{ marginRight: 4 }}>
+            {x.rule}
+          </Tag>
+          <Typography.Text style={{ fontSize: 12 }}>{pick(x.zh, x.en)}</Typography.Text>
+        </div>
+      ))}
+    </div>
+  );
+
   const routeOptions = useMemo(() => routes.map((r) => ({ value: r.id, label: `${r.code} ${r.name}` })), [routes]);
 
   const columns: ColumnsType<Reading> = [
@@ -253,18 +290,7 @@ export default function ReviewPage() {
       title: pt('review.messages'),
       key: 'msg',
       width: 280,
-      render: (_, r) => (
-        <div data-testid="review-messages">
-          {(r.ruleResults ?? []).map((x, i) => (
-            <div key={i}>
-              <Tag color={SEVERITY_COLORS[x.severity]} style={{ marginRight: 4 }}>
-                {x.rule}
-              </Tag>
-              <Typography.Text style={{ fontSize: 12 }}>{pick(x.zh, x.en)}</Typography.Text>
-            </div>
-          ))}
-        </div>
-      ),
+      render: (_, r) => messages(r),
     },
     {
       title: pt('review.photo'),
@@ -282,27 +308,7 @@ export default function ReviewPage() {
       key: 'actions',
       width: 250,
       fixed: 'right',
-      render: (_, r) => (
-        <Space size={0} wrap>
-          <Button type="link" size="small" icon={<CheckOutlined />} loading={busyId === r.id} disabled={r.value === null} onClick={() => accept(r)} data-testid="review-accept">
-            {pt('review.accept')}
-          </Button>
-          <Button type="link" size="small" icon={<EditOutlined />} onClick={() => setAction({ kind: 'edit', reading: r })} data-testid="review-edit">
-            {pt('review.edit')}
-          </Button>
-          <Button type="link" size="small" icon={<CalculatorOutlined />} onClick={() => setAction({ kind: 'estimate', reading: r })} data-testid="review-estimate">
-            {pt('review.estimate')}
-          </Button>
-          <Button type="link" size="small" danger icon={<CloseOutlined />} onClick={() => setAction({ kind: 'reject', reading: r })} data-testid="review-reject">
-            {pt('review.reject')}
-          </Button>
-          <Tooltip title={pt('review.history')}>
-            <Link to={`/archive/accounts/${r.accountId}`} data-testid="review-history">
-              <HistoryOutlined />
-            </Link>
-          </Tooltip>
-        </Space>
-      ),
+      render: (_, r) => actions(r),
     },
   ];
 
@@ -340,18 +346,56 @@ export default function ReviewPage() {
         </Flex>
       </Card>
       {error && <Alert type="error" showIcon closable title={error} style={{ marginBottom: 16 }} onClose={() => setError(null)} data-testid="review-error" />}
-      <Table
-        rowKey="id"
-        size="small"
-        loading={loading}
-        columns={columns}
-        dataSource={items}
-        rowSelection={{ selectedRowKeys: selected, onChange: (k) => setSelected(k as number[]), getCheckboxProps: (r) => ({ disabled: r.value === null }) }}
-        scroll={{ x: 1800 }}
-        pagination={false}
-        locale={{ emptyText: pt('review.empty') }}
-        data-testid="review-table"
-      />
+      {phone ? (
+        <div data-testid="review-cards">
+          {!loading && !items.length && <Card><Typography.Text type="secondary">{pt('review.empty')}</Typography.Text></Card>}
+          {items.map((r) => (
+            <Card key={r.id} size="small" style={{ marginBottom: 8 }} data-testid="review-card">
+              <Flex justify="space-between" align="center" gap={8} wrap>
+                <Space size={4}>
+                  <Checkbox
+                    checked={selected.includes(r.id)}
+                    disabled={r.value === null}
+                    onChange={(e) => setSelected((s) => (e.target.checked ? [...s, r.id] : s.filter((x) => x !== r.id)))}
+                  />
+                  <Link to={`/archive/accounts/${r.accountId}`} className="vl-mono" data-testid="review-account">
+                    {r.accountNo ?? r.accountId}
+                  </Link>
+                  <span>{r.accountName}</span>
+                </Space>
+                <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                  {formatDateTime(r.readAt)}
+                </Typography.Text>
+              </Flex>
+              <div style={{ margin: '6px 0', wordBreak: 'break-all' }}>
+                <span className="vl-mono">{r.meterAssetNo}</span> · {r.register} · {pt('review.value')} <b className="vl-mono" data-testid="review-value-cell">{r.value ?? '-'}</b> · {pt('review.consumption')} {formatQuantity(r.consumption)}
+                {' · '}
+                {ptx(`review.source.${r.source}`, r.source)}
+                {r.photoRef && (
+                  <a href={photoUrl(r.photoRef)} target="_blank" rel="noreferrer" style={{ marginLeft: 6 }} data-testid="review-photo">
+                    <PictureOutlined /> {pt('review.photo')}
+                  </a>
+                )}
+              </div>
+              {messages(r)}
+              <div style={{ marginTop: 4 }}>{actions(r)}</div>
+            </Card>
+          ))}
+        </div>
+      ) : (
+        <Table
+          rowKey="id"
+          size="small"
+          loading={loading}
+          columns={columns}
+          dataSource={items}
+          rowSelection={{ selectedRowKeys: selected, onChange: (k) => setSelected(k as number[]), getCheckboxProps: (r) => ({ disabled: r.value === null }) }}
+          scroll={{ x: 1800 }}
+          pagination={false}
+          locale={{ emptyText: pt('review.empty') }}
+          data-testid="review-table"
+        />
+      )}
       <Flex justify="flex-end" align="center" gap={8} style={{ marginTop: 12 }}>
         <Button size="small" disabled={page <= 1} onClick={() => setFilter('page', page - 1)}>
           {pt('review.prev')}

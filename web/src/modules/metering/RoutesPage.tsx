@@ -5,7 +5,7 @@
  * reader), and a route's task list.
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { Alert, App, Button, Card, DatePicker, Drawer, Flex, Form, Grid, Input, InputNumber, Progress, Select, Space, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Checkbox, DatePicker, Drawer, Flex, Form, Grid, Input, InputNumber, Pagination, Progress, Select, Space, Table, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { EditOutlined, ReloadOutlined, ThunderboltOutlined, UnorderedListOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
@@ -196,6 +196,9 @@ export default function RoutesPage() {
   const pt = usePT();
   const { t } = useI18n();
   const { message } = App.useApp();
+  const screens = Grid.useBreakpoint();
+  const phone = screens.md === false;
+  const [cardPage, setCardPage] = useState(1);
   const [period, setPeriod] = useState(thisPeriod());
   const [q, setQ] = useState('');
   const [items, setItems] = useState<RouteItem[]>([]);
@@ -308,7 +311,7 @@ export default function RoutesPage() {
           <span data-testid="route-period">
             <DatePicker picker="month" allowClear={false} value={dayjs(`${period}-01`)} onChange={(d) => d && setPeriod(d.format('YYYY-MM'))} style={{ width: 130 }} />
           </span>
-          <Input.Search allowClear placeholder={pt('routes.search')} style={{ width: 200, maxWidth: '100%' }} onSearch={setQ} onChange={(e) => !e.target.value && setQ('')} data-testid="route-search" />
+          <Input.Search allowClear placeholder={pt('routes.search')} style={{ width: 200, maxWidth: '100%' }} onSearch={(v) => { setQ(v); setCardPage(1); }} onChange={(e) => !e.target.value && setQ('')} data-testid="route-search" />
           <Button icon={<ReloadOutlined />} onClick={load}>
             {pt('mp.reload')}
           </Button>
@@ -339,17 +342,50 @@ export default function RoutesPage() {
         </Card>
       )}
       {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} data-testid="route-list-error" />}
-      <Table
-        rowKey="id"
-        size="middle"
-        loading={loading}
-        columns={columns}
-        dataSource={shown}
-        rowSelection={{ selectedRowKeys: selected, onChange: (keys) => setSelected(keys as number[]) }}
-        scroll={{ x: 1000 }}
-        pagination={{ defaultPageSize: 20, showSizeChanger: true, pageSizeOptions: [10, 20, 50, 100], showTotal: (n) => pt('routes.count', { n }), size: 'small' }}
-        data-testid="route-table"
-      />
+      {phone ? (
+        <div data-testid="route-cards">
+          {shown.slice((cardPage - 1) * 20, cardPage * 20).map((r) => (
+            <Card key={r.id} size="small" style={{ marginBottom: 8 }} data-testid="route-card">
+              <Flex justify="space-between" align="center" gap={8} wrap>
+                <Space size={4}>
+                  <Checkbox checked={selected.includes(r.id)} onChange={(e) => setSelected((s) => (e.target.checked ? [...s, r.id] : s.filter((x) => x !== r.id)))} />
+                  <Button type="link" size="small" style={{ padding: 0 }} onClick={() => setViewing(r)} data-testid="route-code">
+                    <span className="vl-mono">{r.code}</span>
+                  </Button>
+                  <span>{r.name}</span>
+                  {r.status === 'inactive' && <Tag>{pt('routes.status.inactive')}</Tag>}
+                </Space>
+              </Flex>
+              <div style={{ margin: '4px 0', color: 'rgba(0,0,0,0.65)' }}>
+                {r.orgUnit.name} · <span data-testid="route-reading-day-cell">{pt('routes.readingDayValue', { day: r.readingDay })}</span> · <span data-testid="route-reader-cell">{r.reader ? r.reader.name : pt('routes.noReader')}</span> · {pt('routes.accounts')}{' '}
+                <span data-testid="route-accounts">{r.accountCount}</span>
+              </div>
+              <RouteProgress r={r} />
+              <Space size={0}>
+                <Button type="link" size="small" icon={<EditOutlined />} onClick={() => setEditing(r)} data-testid="route-edit">
+                  {pt('routes.edit')}
+                </Button>
+                <Button type="link" size="small" icon={<UnorderedListOutlined />} onClick={() => setViewing(r)} data-testid="route-view-tasks">
+                  {pt('routes.tasks')}
+                </Button>
+              </Space>
+            </Card>
+          ))}
+          {shown.length > 20 && <Pagination size="small" current={cardPage} pageSize={20} total={shown.length} onChange={setCardPage} showSizeChanger={false} />}
+        </div>
+      ) : (
+        <Table
+          rowKey="id"
+          size="middle"
+          loading={loading}
+          columns={columns}
+          dataSource={shown}
+          rowSelection={{ selectedRowKeys: selected, onChange: (keys) => setSelected(keys as number[]) }}
+          scroll={{ x: 1000 }}
+          pagination={{ defaultPageSize: 20, showSizeChanger: true, pageSizeOptions: [10, 20, 50, 100], showTotal: (n) => pt('routes.count', { n }), size: 'small' }}
+          data-testid="route-table"
+        />
+      )}
       <EditDrawer
         route={editing}
         onClose={() => setEditing(null)}
