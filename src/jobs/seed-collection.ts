@@ -31,6 +31,14 @@ export interface DemoSimulatorSetting {
 export interface SeedCollectionOptions {
   /** register the in-process simulator as the demo head-end (default true) */
   simulator?: boolean | DemoSimulatorSetting;
+  /**
+   * Set the install readings (meter_installations.initial_readings) of the demo meters to what
+   * the simulated meter showed on the install day, so the first collected readings chain with
+   * them (consumption = energy since install, TOU registers sum to TOTAL). Default false.
+   * Only for a database whose meters all come from the demo seed. A number = the simulator
+   * seed to align with (default: the demo simulator's seed, 1).
+   */
+  alignInstallReadings?: boolean | number;
   log?: (m: string) => void;
 }
 
@@ -60,10 +68,48 @@ export async function seedCollection(db: Db, opts: SeedCollectionOptions = {}): 
     await k.insertInto('settings').values({ key: DEMO_SIMULATOR_SETTING, value: JSON.stringify(value) })
       .onConflict((oc) => oc.column('key').doNothing()).execute();
   }
+  let aligned = 0;
+  if (opts.alignInstallReadings) {
+    const s = (typeof sim === 'object' ? sim : { seed: 1 }) as DemoSimulatorSetting;
+    aligned = await alignInstallReadings(db, typeof opts.alignInstallReadings === 'number' ? opts.alignInstallReadings : (s.seed ?? 1));
+  }
   const concentrators = ins.rows[0]?.n ?? 0;
   const meters = upd.rows[0]?.n ?? 0;
-  log(`collection: ${concentrators} concentrators, ${meters} meters assigned${sim ? ', demo simulator registered' : ''}`);
+  log(`collection: ${concentrators} concentrators, ${meters} meters assigned${sim ? ', demo simulator registered' : ''}${aligned ? `, ${aligned} install readings aligned` : ''}`);
   return { concentrators, meters };
+}
+
+/** install readings = the simulated meter's registers at 00:00 (Beijing) of the install day */
+async function alignInstallReadings(db: Db, seed: number): Promise<number> {
+  const { SimulatedMeter, meterProfile } = await import('../domain/protocols/dlt645/simulator.js');
+  const { toRegisters, DEFAULT_PROFILE } = await import('../app/metering/collection.js');
+  const k = db.kysely;
+  const profiles = new Map((await k.selectFrom('meter_read_profiles').select(['meter_type', 'register_map']).execute())
+    .map((r) => [r.meter_type, (typeof r.register_map === 'string' ? JSON.parse(r.register_map) : r.register_map) as Record<string, string>]));
+  const rows = await k.selectFrom('meter_installations as mi').innerJoin('meters as m', 'm.id', 'mi.meter_id')
+    .select(['mi.id', 'mi.installed_on', 'mi.initial_readings', 'm.comm_address', 'm.meter_type', 'm.registers', 'm.digits', 'm.decimals'])
+    .where('mi.removed_on', 'is', null).where('m.comm_address', '~', '^[0-9]{12}$').execute();
+  const ids: number[] = [];
+  const values: string[] = [];
+  for (const r of rows) {
+    const index = Number(r.comm_address);
+    if (!index) continue;
+    const meter = new SimulatedMeter(seed, meterProfile(seed, index));
+    const day = typeof r.installed_on === 'string' ? r.installed_on : new Date(r.installed_on as unknown as Date).toISOString().slice(0, 10);
+    const t = Date.parse(`${day}T00:00:00+08:00`);
+    const read: Record<string, any> = {};
+    for (const di of ['0001FF00', '00020000', '00030000', '00040000']) read[di] = meter.read(di, t);
+    read['01010000'] = { demand: 0 };
+    const regs = toRegisters(read, profiles.get(r.meter_type) ?? DEFAULT_PROFILE.registerMap, { registers: r.registers, digits: r.digits, decimals: r.decimals });
+    if (r.registers.includes('MAX_DEMAND')) regs.MAX_DEMAND = '0';
+    ids.push(Number(r.id));
+    values.push(JSON.stringify({ ...(r.initial_readings as object), ...regs }));
+  }
+  for (let i = 0; i < ids.length; i += 5000) {
+    await sql`update meter_installations mi set initial_readings = v.r::jsonb
+      from unnest(${ids.slice(i, i + 5000)}::int8[], ${values.slice(i, i + 5000)}::text[]) as v(id, r) where mi.id = v.id`.execute(k);
+  }
+  return ids.length;
 }
 
 // ---- the in-process demo simulator ------------------------------------------------------------
