@@ -149,7 +149,7 @@ export default function FieldHome() {
   }, [selected, filter, f]);
 
   return (
-    <div data-testid="field-page" style={{ maxWidth: 720, margin: '0 auto', display: 'flex', flexDirection: 'column', gap: 12 }}>
+    <div data-testid="field-page" data-loading={f.loading} style={{ maxWidth: 720, margin: '0 auto', display: 'flex', flexDirection: 'column', gap: 12 }}>
       <Flex justify="space-between" align="center" wrap gap={8}>
         <Typography.Title level={4} style={{ margin: 0 }}>{t('f.title')}</Typography.Title>
         <Typography.Text type="secondary" data-testid="field-period">{t('f.period', { period: f.period })}</Typography.Text>

@@ -6,7 +6,7 @@
  * corrected here (only its refused registers are sent again).
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { Alert, App, Button, Card, Descriptions, Flex, Input, Radio, Space, Typography } from 'antd';
+import { Alert, App, Button, Card, Descriptions, Flex, Input, Radio, Space, Spin, Typography } from 'antd';
 import { ArrowLeftOutlined, AimOutlined, CameraOutlined, DeleteOutlined, SaveOutlined } from '@ant-design/icons';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { formatDateTime } from '../../../app/format';
@@ -14,7 +14,7 @@ import { useField } from './context';
 import { useFT, type FT } from './i18n';
 import { OutcomeView, taskState, TaskStateTag } from './parts';
 import { downscalePhoto } from './photo';
-import { checkValue, EXCEPTION_CODES, newUuid, registersToResend, shanghaiIso, touBalance, type CheckIssue, type ExceptionCode, type FieldVisit } from './queue';
+import { checkValue, EXCEPTION_CODES, fmtReading, newUuid, registersToResend, shanghaiIso, touBalance, type CheckIssue, type ExceptionCode, type FieldVisit } from './queue';
 
 type Gps = { state: 'locating' } | { state: 'ok'; lat: number; lon: number; accuracy: number } | { state: 'unavailable'; why: string };
 
@@ -94,6 +94,7 @@ export default function TaskPage() {
     setTouched(false);
   };
 
+  if ((!task || !rt) && f.loading) return <Spin style={{ display: 'block', margin: '64px auto' }} data-testid="field-task-loading" />;
   if (!task || !rt) {
     return (
       <div style={{ maxWidth: 720, margin: '0 auto' }} data-testid="field-task-page">
@@ -238,8 +239,8 @@ export default function TaskPage() {
               style={{ display: 'flex', flexWrap: 'wrap', gap: 8 }}
             >
               {(['none', ...EXCEPTION_CODES] as const).map((c) => (
-                <Radio.Button key={c} value={c} data-testid={`field-exception-${c}`} style={{ borderRadius: 6, borderInlineStartWidth: 1 }}>
-                  {tx(`f.exception.${c}`, c)}
+                <Radio.Button key={c} value={c} style={{ borderRadius: 6, borderInlineStartWidth: 1 }}>
+                  <span data-testid={`field-exception-${c}`}>{tx(`f.exception.${c}`, c)}</span>
                 </Radio.Button>
               ))}
             </Radio.Group>
@@ -258,7 +259,7 @@ export default function TaskPage() {
                       <Flex justify="space-between" align="baseline" wrap gap={4}>
                         <Typography.Text strong style={{ fontSize: 16 }}>{tx(`f.reg.${r}`, r)} <Typography.Text type="secondary" className="vl-mono" style={{ fontSize: 12 }}>{r}</Typography.Text></Typography.Text>
                         <Typography.Text type="secondary" style={{ fontSize: 12 }} data-testid={`field-last-${r}`}>
-                          {last ? t('f.last', { value: last.value, date: formatDateTime(last.readAt).slice(0, 10) }) : t('f.noLast')}
+                          {last ? t('f.last', { value: fmtReading(last.value, task.meter.decimals), date: formatDateTime(last.readAt).slice(0, 10) }) : t('f.noLast')}
                         </Typography.Text>
                       </Flex>
                       {storedRegs.has(r) ? (

@@ -7,7 +7,7 @@ import { App } from 'antd';
 import { useAuth } from '../../../app/auth';
 import { fieldApi, syncApi, type RouteTasks } from './api';
 import { useFT } from './i18n';
-import { currentVisit, dayOf, errorText, isTransient, periodOf, syncQueue, unsyncedCount, type FieldVisit, type SyncReport } from './queue';
+import { currentVisit, dayOf, errorText, periodOf, syncQueue, unsyncedCount, type FieldVisit, type SyncReport } from './queue';
 import { fieldStore, type FieldStore } from './store';
 
 export interface TasksData {
@@ -107,23 +107,27 @@ export function FieldProvider({ children }: { children: ReactNode }) {
 
   const refreshVisits = useCallback(async (s: FieldStore) => setVisits(await s.listVisits(username)), [username]);
 
+  // only the latest load may set the state (a slow earlier fetch must not overwrite it)
+  const loadSeq = useRef(0);
   const load = useCallback(async (s: FieldStore, m: boolean) => {
+    const seq = ++loadSeq.current;
+    const current = () => seq === loadSeq.current;
     setLoading(true);
     setLoadError(null);
     const cached = await s.getCache<TasksData>(cacheKey(m)).catch(() => null);
-    if (cached) setData({ ...cached, fromCache: true });
+    if (cached && current()) setData({ ...cached, fromCache: true });
     try {
       const routes = await fetchAll(period, m, today);
       const fresh: TasksData = { routes, fetchedAt: new Date().toISOString(), fromCache: false };
-      if (mineRef.current === m) setData(fresh);
       await s.putCache(cacheKey(m), fresh).catch(() => undefined);
+      if (current()) setData(fresh);
     } catch (e) {
-      if (mineRef.current !== m) return;
+      if (!current()) return;
       if (!cached) setData(null);
       // offline is not an error here: the cached copy (or the empty-cache notice) is shown
-      if (!isTransient(e) || (e as { status?: number }).status !== 0) setLoadError(errorText(e));
+      if ((e as { status?: number }).status !== 0) setLoadError(errorText(e));
     } finally {
-      if (mineRef.current === m) setLoading(false);
+      if (current()) setLoading(false);
     }
   }, [period, today, username]);
 

@@ -317,6 +317,16 @@ export async function syncQueue(store: QueueStore, api: SyncApi, user: string, o
   return report;
 }
 
+/** A stored value ('13901.1900') shown with the meter's decimals ('13901.19'); only zeros are dropped. */
+export function fmtReading(value: string, decimals: number): string {
+  const m = /^(-?\d+)(?:\.(\d*))?$/.exec(value);
+  if (!m) return value;
+  let frac = m[2] ?? '';
+  while (frac.length > decimals && frac.endsWith('0')) frac = frac.slice(0, -1);
+  if (frac.length < decimals) frac = frac.padEnd(decimals, '0');
+  return frac ? `${m[1]}.${frac}` : m[1];
+}
+
 // ---- value checks (warn, not block) ---------------------------------------------------------
 
 export interface RegisterContext {
