@@ -1,0 +1,146 @@
+/**
+ * bench `payments` (PostgreSQL): (1) online payment API — signed POST /api/v1/channel/pay at N
+ * concurrent clients on loopback, each payment a new idempotency key on a random account:
+ * throughput and p50/p90/p99; (2) nightly late-fee accrual over M open overdue receivables.
+ * Runs on a throwaway database created on the DATABASE_URL server (dropped at the end unless
+ * --keep). The API server runs in a child process (`voltline serve`).
+ *
+ *   DATABASE_URL=postgres://... npm run bench -- payments [--concurrency 200] [--requests 5000]
+ *       [--accounts 5000] [--receivables 100000] [--port 3902] [--skip-api] [--keep]
+ */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { sql } from 'kysely';
+import { openPostgres } from '../src/db/database.js';
+import { migrate } from '../src/db/migrate.js';
+import { readEnv } from '../src/config/env.js';
+import { seed } from '../src/jobs/seed.js';
+import { accrueLateFees } from '../src/app/payments/late-fees.js';
+import { reconcileLedger } from '../src/app/payments/ledger.js';
+import { signRequest } from '../src/domain/payments/signature.js';
+import '../src/db/schema-payments.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (args: string[], name: string, dflt: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const pct = (s: number[], p: number) => (s.length ? Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] * 100) / 100 : 0);
+
+export async function run(args: string[]) {
+  const env = readEnv();
+  if (!env.databaseUrl) throw new Error('bench payments needs PostgreSQL: set DATABASE_URL (a server where a throwaway database can be created)');
+  const concurrency = arg(args, 'concurrency', 200);
+  const requests = arg(args, 'requests', 5000);
+  const accounts = arg(args, 'accounts', 5000);
+  const receivables = arg(args, 'receivables', 100_000);
+  const port = arg(args, 'port', 3902);
+  const name = `vl_bench_pay_${crypto.randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: env.databaseUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(env.databaseUrl);
+  url.pathname = '/' + name;
+  const db = openPostgres(url.toString(), 10);
+  const out: Record<string, unknown> = { bench: 'payments', engine: 'postgres', concurrency, requests, accounts, receivables };
+  try {
+    await migrate(db);
+    let t = performance.now();
+    await seed(db, { accounts, months: 0, seed: 3 });
+    out.seedSeconds = Math.round((performance.now() - t) / 100) / 10;
+    const secret = crypto.randomBytes(24).toString('hex');
+    await db.kysely.insertInto('payment_channels').values({ code: 'BENCH', name: 'bench bank', secret_current: secret }).execute();
+    // one open receivable per account (not overdue) with its ledger entry
+    await sql`with ins as (insert into receivables (account_id, org_unit_id, source, period, customer_class, amount, due_date)
+                select id, org_unit_id, 'adjustment', '2099-01', customer_class, 100 + (id % 900), '2099-02-15' from accounts returning id, account_id, amount)
+              insert into ledger_entries (account_id, kind, component, amount, receivable_id, entry_date) select account_id, 'adjustment', 'principal', amount, id, current_date from ins`.execute(db.kysely);
+    const nos = (await db.kysely.selectFrom('accounts').select('account_no').execute()).map((r) => r.account_no);
+
+    if (!args.includes('--skip-api')) {
+      const child = spawn(process.execPath, [path.join(root, 'bin/voltline.mjs'), 'serve', '--port', String(port), '--host', '127.0.0.1'], {
+        env: { ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'warn', VOLTLINE_DB_POOL_SIZE: String(arg(args, 'pool', 20)) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      try {
+        await new Promise<void>((res, rej) => {
+          const tm = setTimeout(() => rej(new Error('server did not start in 120 s')), 120_000);
+          child.stdout!.on('data', (d: Buffer) => {
+            if (String(d).includes('Voltline is ready')) {
+              clearTimeout(tm);
+              res();
+            }
+          });
+          child.on('exit', (c) => rej(new Error(`server exited ${c}`)));
+        });
+        const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+        const p = '/api/v1/channel/pay';
+        const pay = (i: number) => new Promise<{ status: number; body: string }>((res, rej) => {
+          const body = JSON.stringify({ accountNo: nos[(i * 7919) % nos.length], amount: `${1 + (i % 9)}.${String(i % 100).padStart(2, '0')}`, currency: 'CNY', idempotencyKey: `BENCH-${i}-${name}` });
+          const ts = String(Math.floor(Date.now() / 1000));
+          const nonce = crypto.randomUUID();
+          const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: p, agent, headers: { 'content-type': 'application/json', 'x-channel-code': 'BENCH', 'x-timestamp': ts, 'x-nonce': nonce, 'x-signature': signRequest(secret, 'POST', p, ts, nonce, body) } }, (r) => {
+            let b = '';
+            r.setEncoding('utf8');
+            r.on('data', (c) => (b += c));
+            r.on('end', () => res({ status: r.statusCode ?? 0, body: b }));
+          });
+          req.on('error', rej);
+          req.end(body);
+        });
+        // warm-up
+        await Promise.all(Array.from({ length: 100 }, (_, i) => pay(requests + i)));
+        const lat: number[] = [];
+        let next = 0, errors = 0;
+        let firstError = '';
+        t = performance.now();
+        await Promise.all(Array.from({ length: concurrency }, async () => {
+          while (next < requests) {
+            const i = next++;
+            const s = performance.now();
+            const r = await pay(i);
+            lat.push(performance.now() - s);
+            if (r.status !== 200) {
+              errors++;
+              firstError ||= r.body.slice(0, 300);
+            }
+          }
+        }));
+        const secs = (performance.now() - t) / 1000;
+        lat.sort((a, b) => a - b);
+        out.api = { requests, concurrency, seconds: Math.round(secs * 100) / 100, paymentsPerSecond: Math.round(requests / secs), errors, firstError: firstError || undefined, p50ms: pct(lat, 50), p90ms: pct(lat, 90), p99ms: pct(lat, 99), maxms: pct(lat, 100) };
+        agent.destroy();
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      const rec = await reconcileLedger(db.kysely);
+      (out.api as Record<string, unknown>).ledgerReconciles = rec.ok;
+    }
+
+    // late-fee accrual over M overdue receivables spread over the accounts
+    t = performance.now();
+    await sql`insert into receivables (account_id, org_unit_id, source, period, customer_class, amount, due_date)
+              select a.id, a.org_unit_id, 'adjustment', to_char(date '2025-01-01' + (g % 12) * interval '1 month', 'YYYY-MM'),
+                     case when g % 3 = 0 then 'commercial' else 'residential' end, 50 + (g % 5000) / 7.0, date '2025-02-15' + (g % 12) * 30
+                from generate_series(1, ${receivables}::int) g join accounts a on a.id = 1 + (g % ${accounts}::int)`.execute(db.kysely);
+    await sql`analyze receivables`.execute(db.kysely);
+    out.accrualSetupSeconds = Math.round((performance.now() - t) / 100) / 10;
+    const first = await accrueLateFees(db, '2026-11-28');
+    const second = await accrueLateFees(db, '2026-11-29');
+    out.accrual = { receivables: first.receivables, firstRunMs: first.ms, rerunNextDayMs: second.ms, amountFirstRun: first.amount, perSecond: Math.round(first.receivables / (first.ms / 1000)) };
+    console.log(JSON.stringify(out, null, 2));
+  } finally {
+    await db.close();
+    if (!args.includes('--keep')) {
+      const c = new pg.Client({ connectionString: env.databaseUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    }
+  }
+}
