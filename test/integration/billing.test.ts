@@ -264,5 +264,24 @@ describe.each(engines())('billing on %s', (engine) => {
     const list = await t.call('GET', '/api/v1/billing/runs?period=2026-10', { cookie: checker });
     expect(list.status).toBe(200);
     expect(list.body.items.length).toBeGreaterThanOrEqual(3);
+    // discard the trial run: its bills are cancelled, no worker touches it again
+    const trial = list.body.items.find((r: any) => r.trial);
+    const c = await t.call('POST', `/api/v1/billing/runs/${trial.id}/cancel`, { cookie: checker, body: { reason: '试算完毕' } });
+    expect(c.status).toBe(200);
+    expect(c.body.billsCancelled).toBe(10);
+    expect(await workRun(t.db, trial.id, 'late')).toMatchObject({ partitions: 0, finished: false });
+    expect((await t.call('POST', `/api/v1/billing/runs/${trial.id}/cancel`, { cookie: checker, body: {} })).status).toBe(409);
+  });
+
+  it('a customer sees only the issued bills of their own account', async () => {
+    const customer = await t.login('customer');
+    const own = await t.db.kysely.selectFrom('customer_logins as cl').innerJoin('users as u', 'u.id', 'cl.user_id').select('cl.account_id').where('u.username', '=', 'customer').executeTakeFirstOrThrow();
+    const notOwn = res.find((a) => a.id !== own.account_id)!;
+    expect((await t.call('GET', `/api/v1/accounts/${notOwn.id}/bills`, { cookie: customer })).status).toBe(403);
+    const [b] = (await bills(notOwn.id)).filter((x) => x.status === 'issued');
+    expect((await t.call('GET', `/api/v1/bills/${b.id}`, { cookie: customer })).status).toBe(403);
+    const mine = await t.call('GET', `/api/v1/accounts/${own.account_id}/bills`, { cookie: customer });
+    expect(mine.status).toBe(200);
+    expect(mine.body.items.every((x: any) => x.status === 'issued' && !x.trial)).toBe(true);
   });
 });

@@ -221,6 +221,7 @@ export async function getBill(db: Db, actor: Actor, id: number) {
     .selectAll('b').select(['o.path', 'a.name as account_name', 'a.address']).where('b.id', '=', id).executeTakeFirst();
   if (!b) throw new AppError('NOT_FOUND', `bill ${id} not found`);
   authorizeAccount(actor, b.account_id, b.path);
+  if (isCustomerOnly(actor) && (b.trial || b.status !== 'issued')) throw new AppError('NOT_FOUND', `bill ${id} not found`);
   const lines = await db.kysely.selectFrom('bill_lines').selectAll().where('account_id', '=', b.account_id).where('bill_id', '=', id).orderBy('line_no').execute();
   const det = (b.determinants ?? {}) as { readingIds?: number[] };
   const readings = det.readingIds?.length
@@ -239,8 +240,12 @@ export async function getBill(db: Db, actor: Actor, id: number) {
   };
 }
 
+function isCustomerOnly(actor: Actor): boolean {
+  return actor.roles.includes('customer') && !actor.permissions.has('account.read') && !actor.permissions.has('*');
+}
+
 function authorizeAccount(actor: Actor, accountId: number, path: string) {
-  if (actor.roles.includes('customer') && !actor.permissions.has('account.read') && !actor.permissions.has('*')) {
+  if (isCustomerOnly(actor)) {
     if (!actor.accountIds?.includes(accountId)) throw new AppError('OUT_OF_SCOPE', 'this account is not yours');
     return;
   }
@@ -255,7 +260,7 @@ export async function accountBills(db: Db, actor: Actor, accountId: number, f: {
   const a = await db.kysely.selectFrom('accounts as a').innerJoin('org_units as o', 'o.id', 'a.org_unit_id').select(['a.id', 'o.path']).where('a.id', '=', accountId).executeTakeFirst();
   if (!a) throw new AppError('NOT_FOUND', `account ${accountId} not found`);
   authorizeAccount(actor, a.id, a.path);
-  const isCustomer = actor.roles.includes('customer') && !actor.permissions.has('account.read');
+  const isCustomer = isCustomerOnly(actor);
   let qb = db.kysely.selectFrom('bills').selectAll().where('account_id', '=', accountId).where('trial', '=', false).where('status', '<>', 'cancelled');
   if (isCustomer) qb = qb.where('status', '=', 'issued');
   const rows = await qb.orderBy('period', 'desc').orderBy('id', 'desc').limit(f.pageSize).offset((f.page - 1) * f.pageSize).execute();

@@ -273,6 +273,7 @@ async function claimPartition(db: Db, runId: number, workerId: string, staleMs: 
        where (p.run_id, p.part_no) = (
          select run_id, part_no from billing_run_partitions
           where run_id = ${runId}
+            and exists (select 1 from billing_runs r where r.id = ${runId} and r.status in ('created', 'running'))
             and (status = 'pending' or (status = 'claimed' and heartbeat_at < now() - make_interval(secs => ${staleMs / 1000}::float8)))
           order by part_no
           limit 1
@@ -327,6 +328,9 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
     const lock = await sql<{ status: string; claimed_by: string | null }>`select status, claimed_by from billing_run_partitions where run_id = ${run.id} and part_no = ${part.part_no} for update`.execute(trx);
     const st = lock.rows[0];
     if (!st || st.status !== 'claimed' || st.claimed_by !== workerId) return null;
+    // a shared lock on the run: a concurrent cancel waits for this partition (and then cancels its bills too)
+    const rs = await sql<{ status: string }>`select status from billing_runs where id = ${run.id} for share`.execute(trx);
+    if (rs.rows[0]?.status !== 'created' && rs.rows[0]?.status !== 'running') return null;
     const tm = { load: 0, rate: 0, write: 0 };
     let t0 = performance.now();
 
@@ -514,7 +518,7 @@ export async function workRun(db: Db, runId: number, workerId = newWorkerId(), o
   if (!run) throw new AppError('NOT_FOUND', `billing run ${runId} not found`);
   const stats = { workerId, partitions: 0, bills: 0, exceptions: 0, flagged: 0, skipped: 0, finished: false };
   if (!['created', 'running'].includes(run.status)) {
-    stats.finished = run.status !== 'failed';
+    stats.finished = run.status === 'review' || run.status === 'completed';
     return stats;
   }
   const seq = await sql<{ s: string }>`select pg_get_serial_sequence('bills', 'id') as s`.execute(db.kysely);

@@ -93,15 +93,36 @@ export function beyond(cur: number, base: number, ratio: string): boolean {
   return c > base * (10_000 + r) || c < base * (10_000 - r);
 }
 
+const FEN_RE = /^-?\d+\.\d\d$/;
+/** 元 string → 分; the engine's totals always have 2 decimals (fast path), anything else is parsed exactly. */
+function fen(s: string, field: string): number {
+  return FEN_RE.test(s) ? Number(s.replace('.', '')) : parseMoney(s, field);
+}
+
+const compiled = new WeakMap<ReviewRuleSet, { minAmt: number; large: Map<string, number>; order: string[] }>();
+function compile(rules: ReviewRuleSet) {
+  let c = compiled.get(rules);
+  if (!c) {
+    c = {
+      minAmt: parseMoney(rules.minBaseAmount, 'minBaseAmount'),
+      large: new Map(Object.entries(rules.largeAmount).map(([k, v]) => [k, parseMoney(v, `largeAmount.${k}`)])),
+      order: Object.keys(FLAG_INFO),
+    };
+    compiled.set(rules, c);
+  }
+  return c;
+}
+
 /** Apply the rule set; returns the flags in a stable order. */
 export function reviewFlags(ctx: ReviewContext, rules: ReviewRuleSet = DEFAULT_REVIEW_RULES): string[] {
+  const c = compile(rules);
   const out = new Set<string>();
-  const amt = parseMoney(ctx.amount, 'amount');
-  const minAmt = parseMoney(rules.minBaseAmount, 'minBaseAmount');
+  const amt = fen(ctx.amount, 'amount');
+  const minAmt = c.minAmt;
   const compare = (base: PriorBill | null | undefined, kwhFlag: ReviewFlag, amtFlag: ReviewFlag) => {
     if (!base) return;
     if (base.kwh >= rules.minBaseKwh && beyond(ctx.kwh, base.kwh, rules.changeRatio)) out.add(kwhFlag);
-    const b = parseMoney(base.amount, 'amount');
+    const b = fen(base.amount, 'amount');
     if (b >= minAmt && beyond(amt, b, rules.changeRatio)) out.add(amtFlag);
   };
   compare(ctx.last, 'KWH_VS_LAST', 'AMOUNT_VS_LAST');
@@ -110,9 +131,9 @@ export function reviewFlags(ctx: ReviewContext, rules: ReviewRuleSet = DEFAULT_R
   for (const f of ctx.determinantFlags) out.add(f);
   if (ctx.firstBill) out.add('FIRST_BILL');
   if (ctx.tariffChange) out.add('TARIFF_CHANGE');
-  const large = rules.largeAmount[ctx.customerClass] ?? rules.largeAmount.default;
-  if (large !== undefined && amt > parseMoney(large, 'largeAmount')) out.add('LARGE_AMOUNT');
+  const large = c.large.get(ctx.customerClass) ?? c.large.get('default');
+  if (large !== undefined && amt > large) out.add('LARGE_AMOUNT');
   if (ctx.manualReview) out.add('RATING_WARNING');
-  const order = Object.keys(FLAG_INFO);
-  return [...out].filter((f) => !rules.disabled.includes(f)).sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  if (out.size === 0) return [];
+  return [...out].filter((f) => !rules.disabled.includes(f)).sort((a, b) => c.order.indexOf(a) - c.order.indexOf(b));
 }
