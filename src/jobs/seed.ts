@@ -28,6 +28,8 @@ export interface SeedOptions {
   seed: number;
   /** "now" of the demo: readings cover the `months` complete months before it (default: the clock) */
   asOf?: Date;
+  /** collection demo: concentrators per 台区 and the in-process meter simulator as head-end (serve / seed CLI) */
+  collection?: boolean;
   log?: (m: string) => void;
 }
 
@@ -348,7 +350,15 @@ export async function seed(db: Db, opts: SeedOptions): Promise<SeedResult> {
     rows += nTasks;
     log(`reading tasks ${g.period}: ${nTasks} on ${cg.length} routes of ${stations[0].name}, assigned to reader`);
   }
-  // collection demo (seedCollection) wired by the lead
+  // 抄表员 of 城关供电所 is the assigned reader of its routes (task generation defaults to him)
+  if (userIds.reader) {
+    await k.updateTable('reading_routes').set({ reader_user_id: userIds.reader }).where('org_unit_id', '=', stations[0].id).execute();
+  }
+  // collection demo: a concentrator per 台区 and the in-process DL/T 645 simulator as the head-end
+  if (opts.collection) {
+    const coll = await (await import('./seed-collection.js')).seedCollection(db, { log });
+    rows += coll.concentrators;
+  }
   await inTx(db, (trx) => writeAudit(trx, SYSTEM_ACTOR, { action: 'seed.load', entityType: 'system', after: { accounts: N, months: opts.months, seed: opts.seed, rows } }));
   await (await import('../app/tariffs/seed.js')).seedTariffs(db); // demo tariffs (tariffs/*.json) into the catalogue
   await sql`analyze`.execute(k);

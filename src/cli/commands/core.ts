@@ -24,7 +24,7 @@ export function register(program: Command) {
       let logins: Array<{ username: string; role: string; orgUnit: string }> | null = null;
       if (o.seedIfEmpty && !(await isSeeded(db))) {
         console.log('first start: loading demo data ...');
-        const r = await seed(db, { accounts: intOpt('demo-accounts', o.demoAccounts, 3000, 10, 2_000_000), months: 24, seed: 1 });
+        const r = await seed(db, { accounts: intOpt('demo-accounts', o.demoAccounts, 3000, 10, 2_000_000), months: 24, seed: 1, collection: true });
         logins = r.logins;
         console.log(`demo data: ${r.accounts} accounts, ${r.rows} rows in ${r.seconds} s`);
       }
@@ -73,7 +73,7 @@ export function register(program: Command) {
       await withDb(async (db) => {
         const { seed } = await import('../../jobs/seed.js');
         const r = await seed(db, {
-          accounts: intOpt('accounts', o.accounts, 3000, 10, 20_000_000), months: intOpt('months', o.months, 12, 0, 120), seed: intOpt('seed', o.seed, 1),
+          accounts: intOpt('accounts', o.accounts, 3000, 10, 20_000_000), months: intOpt('months', o.months, 12, 0, 120), seed: intOpt('seed', o.seed, 1), collection: true,
           log: o.json ? undefined : (m) => console.log(m),
         });
         if (o.json) console.log(JSON.stringify(r, null, 2));
