@@ -273,6 +273,22 @@ describe.each(engines())('billing on %s', (engine) => {
     expect((await t.call('POST', `/api/v1/billing/runs/${trial.id}/cancel`, { cookie: checker, body: {} })).status).toBe(409);
   });
 
+  it('POST /billing/runs starts a background worker; progress is polled until review', async () => {
+    const checker = await t.login('checker');
+    const r = await t.call('POST', '/api/v1/billing/runs', { cookie: checker, body: { period: '2026-12', accountIds: res.slice(0, 3).map((a) => a.id) } });
+    expect(r.status).toBe(201);
+    let p: any;
+    for (let i = 0; i < 100; i++) {
+      p = (await t.call('GET', `/api/v1/billing/runs/${r.body.run.id}`, { cookie: checker })).body;
+      if (p.run.status === 'review') break;
+      await new Promise((ok) => setTimeout(ok, 200));
+    }
+    expect(p.run.status).toBe('review');
+    // no readings for 2026-12: every account is on the exception list, none is skipped
+    expect(p.progress).toMatchObject({ accountsDone: 3, bills: 3, exceptions: 3 });
+    expect(p.flagCounts).toEqual({ MISSING_READING: 3 });
+  });
+
   it('a customer sees only the issued bills of their own account', async () => {
     const customer = await t.login('customer');
     const own = await t.db.kysely.selectFrom('customer_logins as cl').innerJoin('users as u', 'u.id', 'cl.user_id').select('cl.account_id').where('u.username', '=', 'customer').executeTakeFirstOrThrow();
