@@ -9,6 +9,7 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { getActiveRuleSet, readActiveRuleSet } from '../../src/app/metering/rule-sets.js';
 import { checkReading, DEFAULT_RULE_SET } from '../../src/domain/metering/vee.js';
 import { verifyAudit } from '../../src/app/audit/verify-audit.js';
+import { writeXlsx, xlsxToCsvText } from '../../src/domain/formats/xlsx.js';
 
 const DAY = 86_400_000;
 
@@ -120,6 +121,28 @@ describe.each(engines())('VEE rule sets on %s', (engine) => {
     // the partial unique index holds even against a direct write
     await expect(t.db.kysely.updateTable('vee_rule_sets').set({ status: 'active' }).where('version', '=', draft).execute()).rejects.toThrow();
     expect(await verifyAudit(t.db)).toMatchObject({ ok: true });
+  });
+
+  it('an .xlsx workbook feeds the CSV import unchanged: Excel row numbers in the report, date cells as readAt', async () => {
+    const a = await t.db.kysely.selectFrom('accounts as a').innerJoin('org_units as o', 'o.id', 'a.org_unit_id')
+      .innerJoin('meter_installations as mi', 'mi.account_id', 'a.id').innerJoin('meters as m', 'm.id', 'mi.meter_id')
+      .select(['a.account_no', 'mi.initial_readings', 'm.multiplier'])
+      .where('o.code', '=', 'ST01').where('a.status', '=', 'active').where('mi.removed_on', 'is', null).where('m.multiplier', '=', '1.0000')
+      .orderBy('a.id').executeTakeFirstOrThrow();
+    const total = (Number((a.initial_readings as Record<string, string>).TOTAL) + 12.5).toFixed(2);
+    const day = new Date(Date.now() + 8 * 3600_000 - DAY).toISOString().slice(0, 10);
+    const buf = writeXlsx([{ name: '抄表', header: true, rows: [
+      ['accountNo', 'meterAssetNo', 'register', 'readAt', 'value', 'exceptionCode'],
+      [Number(a.account_no), null, 'TOTAL', { date: `${day} 09:30` }, Number(total)],
+      [],
+      [a.account_no, null, 'BOGUS', `${day} 09:31`, '1'],
+    ] }]);
+    const reader = await t.login('reader');
+    const r = await t.call('POST', '/api/v1/readings/import', { cookie: reader, body: { csv: xlsxToCsvText(buf), fileName: 'readings.xlsx' } });
+    expect(r.status).toBe(200);
+    expect(r.body.rows.map((x: any) => [x.row, x.status])).toEqual([[2, 'accepted'], [4, 'rejected']]);
+    expect(r.body.rows[0]).toMatchObject({ value: total + '00', consumption: '12.5000', readAt: new Date(`${day}T09:30:00+08:00`).toISOString() });
+    expect(() => xlsxToCsvText(Buffer.from('accountNo,register\n'))).toThrow(/xlsx: not an \.xlsx file/);
   });
 
   it('measures: cached getActiveRuleSet vs a read per call', async () => {
