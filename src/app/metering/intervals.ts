@@ -48,7 +48,16 @@ export async function copyRaw(db: Db, table: string, columns: string[], parts: s
       // PGlite runs as a superuser: a trusted load skips the foreign-key triggers
       if (opts.trusted) await pgl.exec('set session_replication_role = replica');
       try {
-        await pgl.query(stmt + `'/dev/blob'`, [], { blob: new Blob(parts) });
+        // several COPYs of about 2 MB: PGlite handles one huge blob far slower (measured 9.0 s vs 5.7 s CPU for 216k rows)
+        for (let i = 0; i < parts.length;) {
+          const group: string[] = [];
+          let size = 0;
+          while (i < parts.length && (group.length === 0 || size + parts[i].length <= 2 << 20)) {
+            size += parts[i].length;
+            group.push(parts[i++]);
+          }
+          await pgl.query(stmt + `'/dev/blob'`, [], { blob: new Blob(group) });
+        }
       } finally {
         if (opts.trusted) await pgl.exec('reset session_replication_role');
       }
