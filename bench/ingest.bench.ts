@@ -210,6 +210,7 @@ export async function run(args: string[]): Promise<void> {
     // ---- validated run ---------------------------------------------------------------------
     const stats: Stats = { accepted: 0, pending: 0, rejected: 0, slow: 0, crossChecked: 0, mismatches: 0 };
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     let tLookup = 0, tValidate = 0;
     const pool = onPg ? await CopyPool.open(db, streamsN, 'register_readings', superuser) : null;
     const pgliteParts: string[] = [];
@@ -344,6 +345,8 @@ export async function run(args: string[]): Promise<void> {
       if (pool) await pool.close(keep);
     }
     const tValidated = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuValidated = (cpu.user + cpu.system) / 1e6;
     if (!pool) await db.kysely.connection().execute(async () => { await db.pglite!.exec(keep ? 'commit' : 'rollback'); });
     const stored = stats.accepted + stats.pending;
 
@@ -397,7 +400,9 @@ export async function run(args: string[]): Promise<void> {
         accepted: stats.accepted, pendingReview: stats.pending, rejected: stats.rejected,
         viaCheckReading: stats.slow, crossChecked: Math.floor(stats.crossChecked / checkEvery), crossCheckMismatches: stats.mismatches,
       },
-      validated: { seconds: +tValidated.toFixed(2), readingsPerSecond: Math.round(input.n / tValidated), storedPerSecond: Math.round(stored / tValidated), lookupSeconds: +(tLookup / 1000).toFixed(2), validateAndSerialiseSeconds: +(tValidate / 1000).toFixed(2) },
+      validated: { seconds: +tValidated.toFixed(2), readingsPerSecond: Math.round(input.n / tValidated), storedPerSecond: Math.round(stored / tValidated), lookupSeconds: +(tLookup / 1000).toFixed(2), validateAndSerialiseSeconds: +(tValidate / 1000).toFixed(2),
+        // this process's CPU for the whole validated run (lookups, checks, COPY text, socket writes): the client-side cost per reading, independent of how busy the machine is
+        clientCpuSeconds: +cpuValidated.toFixed(2), clientCpuReadingsPerSecond: Math.round(input.n / cpuValidated) },
       rawCopy: { seconds: +tRaw.toFixed(2), rowsPerSecond: Math.round(stored / tRaw) },
       ratioValidatedToRaw: +((stored / tValidated) / (stored / tRaw)).toFixed(2),
       intervals: { rows: ivRows.length, stored: iv.stored, rejected: iv.rejected.length, seconds: +tIv.toFixed(2), rowsPerSecond: Math.round(ivRows.length / tIv) },
