@@ -251,6 +251,23 @@ describe.each(engines())('billing on %s', (engine) => {
     expect(await workRun(t.db, run.id, 'late')).toMatchObject({ partitions: 0, finished: true });
   });
 
+  it('two workers share a run (SKIP LOCKED): every partition billed once, exactly one bill per account', async () => {
+    const ids = [...res.map((a) => a.id), com.id, ind.id, other.id];
+    for (const a of [...res.slice(0, 4), com]) await reading(a, '2027-01', at('2027-01-31'), a === com ? { TOTAL: '100', SHARP: '10', PEAK: '40', FLAT: '0', VALLEY: '50', REACTIVE: '10' } : { TOTAL: '100', PEAK: '60', VALLEY: '40' });
+    const { run } = await createRun(t.db, SYSTEM_ACTOR, { period: '2027-01', accountIds: ids, partitionSize: 1 });
+    const [a, b] = await Promise.all([workRun(t.db, run.id, 'A', { pollMs: 50 }), workRun(t.db, run.id, 'B', { pollMs: 50 })]);
+    expect(a.partitions + b.partitions).toBe(11);
+    expect(a.bills + b.bills).toBe(11);
+    expect(a.finished || b.finished).toBe(true);
+    const per = await t.db.kysely.selectFrom('bills').select(['account_id', sql<number>`count(*)::int`.as('n')]).where('period', '=', '2027-01').groupBy('account_id').execute();
+    expect(per).toHaveLength(11);
+    expect(per.every((x) => x.n === 1)).toBe(true);
+    const parts = await t.db.kysely.selectFrom('billing_run_partitions').select(['status', 'attempts']).where('run_id', '=', run.id).execute();
+    expect(parts.every((p) => p.status === 'done' && p.attempts === 1)).toBe(true);
+    const r = await t.db.kysely.selectFrom('billing_runs').selectAll().where('id', '=', run.id).executeTakeFirstOrThrow();
+    expect(r).toMatchObject({ status: 'review', bills: 11 });
+  });
+
   it('bad input names the field; scope is enforced', async () => {
     const checker = await t.login('checker');
     const bad = await t.call('POST', '/api/v1/billing/runs', { cookie: checker, body: { period: '2026-13' } });
