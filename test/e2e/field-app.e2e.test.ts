@@ -54,6 +54,30 @@ function jpegSize(b: Buffer): { width: number; height: number } | null {
 const cents = (v: string) => BigInt(Math.round(Number(v) * 100));
 const fromCents = (c: bigint) => `${c / 100n}.${String(c % 100n).padStart(2, '0')}`;
 
+/**
+ * Plausible values for a task: TOTAL advances to the middle of the expected range (100 kWh when
+ * there is none), split over the time-of-use registers so they add up; others unchanged.
+ */
+function valuesFor(task: any): { values: Record<string, string>; advance: bigint; tou: string[] } {
+  const lastTotal = task.lastReadings.TOTAL?.value ?? '0';
+  const advance = task.expectedTotal ? (cents(task.expectedTotal.low) + cents(task.expectedTotal.high)) / 2n - cents(lastTotal) : 10000n;
+  const values: Record<string, string> = { TOTAL: fromCents(cents(lastTotal) + advance) };
+  const tou = task.meter.registers.filter((r: string) => ['SHARP', 'PEAK', 'FLAT', 'VALLEY'].includes(r));
+  let left = advance;
+  tou.forEach((r: string, i: number) => {
+    const part = i === tou.length - 1 ? left : advance / BigInt(tou.length);
+    left -= part;
+    values[r] = fromCents(cents(task.lastReadings[r]?.value ?? '0') + part);
+  });
+  for (const r of task.meter.registers) if (!values[r]) values[r] = task.lastReadings[r]?.value ?? '0';
+  return { values, advance, tou };
+}
+
+/** An account's readings of the current billing period (the demo data has a year of history before). */
+async function periodReadingsOf(base: string, cookie: string, accountId: number): Promise<any[]> {
+  return (await apiCall(base, cookie, 'GET', `/accounts/${accountId}/readings?pageSize=100`)).body.items.filter((r: any) => r.billingPeriod === period);
+}
+
 async function noHorizontalScroll(page: Page) {
   const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
   expect(overflow).toBeLessThanOrEqual(1);
@@ -146,17 +170,7 @@ describe.skipIf(!hasChromium)('field app (移动抄表) in Chromium', () => {
       expect(await page.getByTestId('field-reg-TOTAL').getAttribute('inputmode')).toBe('decimal');
       const lastTotal = t1.lastReadings.TOTAL?.value ?? '0';
       expect(await page.getByTestId('field-last-TOTAL').textContent()).toContain(t1.lastReadings.TOTAL ? fromCents(cents(lastTotal)) : '无上次示数');
-      // advance: inside the expected range when there is one, else 100 kWh; split over the TOU registers
-      const advance = t1.expectedTotal ? (cents(t1.expectedTotal.low) + cents(t1.expectedTotal.high)) / 2n - cents(lastTotal) : 10000n;
-      const values: Record<string, string> = { TOTAL: fromCents(cents(lastTotal) + advance) };
-      const tou = t1.meter.registers.filter((r: string) => ['SHARP', 'PEAK', 'FLAT', 'VALLEY'].includes(r));
-      let left = advance;
-      tou.forEach((r: string, i: number) => {
-        const part = i === tou.length - 1 ? left : advance / BigInt(tou.length);
-        left -= part;
-        values[r] = fromCents(cents(t1.lastReadings[r]?.value ?? '0') + part);
-      });
-      for (const r of t1.meter.registers) if (!values[r]) values[r] = t1.lastReadings[r]?.value ?? '0';
+      const { values, advance, tou } = valuesFor(t1);
       // a wrong value is explained under the field and blocks; the fix clears it
       await page.getByTestId('field-reg-TOTAL').fill('12345678');
       await page.getByTestId('field-save').click();
@@ -303,6 +317,56 @@ describe.skipIf(!hasChromium)('field app (移动抄表) in Chromium', () => {
       await noHorizontalScroll(page);
       await screenshot(page, 'field-05-english', false);
       await page.getByTestId('lang-switch').click();
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('a rejected visit stays editable: with the phone clock 2 h ahead the server refuses it (FUTURE_TIMESTAMP); the correction is accepted', async () => {
+    const base = server.baseUrl;
+    const readerCookie = await apiLogin(base, 'reader');
+    const me = (await apiCall(base, readerCookie, 'GET', '/auth/me')).body.user;
+    const route = (await apiCall(base, readerCookie, 'GET', '/reading-routes')).body.items.filter((r: any) => r.orgUnitId === me.orgUnit.id)[0];
+    const list = (await apiCall(base, readerCookie, 'GET', `/reading-routes/${route.id}/tasks?period=${period}&mine=true`)).body.items;
+    const t3 = list.filter((x: any) => x.status === 'pending')[0];
+    expect(t3).toBeTruthy();
+    const { values } = valuesFor(t3);
+
+    const ctx = await newPhone(browser, base);
+    const page = await ctx.newPage();
+    const errors = trackErrors(page);
+    try {
+      await login(page, 'reader');
+      await page.goto('/metering/field');
+      await page.getByTestId(`field-route-${route.id}`).click();
+      const card = page.locator(`[data-testid="field-task"][data-task-id="${t3.taskId}"]`);
+      await page.clock.setFixedTime(new Date(Date.now() + 2 * 3_600_000)); // the phone's clock is wrong
+      await card.click();
+      for (const [r, v] of Object.entries(values)) await page.getByTestId(`field-reg-${r}`).fill(v);
+      await page.getByTestId('field-save').click();
+      await page.waitForURL(/\/metering\/field\?route=/);
+      await expect.poll(() => card.getAttribute('data-state'), { timeout: 30_000 }).toBe('rejected');
+      expect(await card.getByTestId('field-outcome-TOTAL').getAttribute('data-status')).toBe('rejected');
+      expect(await card.getByTestId('field-outcome').textContent()).toContain('抄表时间晚于当前时间');
+      expect(await page.getByTestId('field-unsynced').textContent()).toBe('已全部同步'); // answered, not waiting
+      expect(await periodReadingsOf(base, readerCookie, t3.account.id)).toHaveLength(0);
+      await screenshot(page, 'field-06-rejected', false);
+
+      // the clock is fixed; open the task, correct and resubmit
+      await page.clock.setFixedTime(new Date());
+      await card.click();
+      await page.getByTestId('field-result').waitFor();
+      await page.getByTestId('field-edit').click();
+      expect(await page.getByTestId('field-reg-TOTAL').inputValue()).toBe(values.TOTAL); // kept for editing
+      await page.getByTestId('field-save').click();
+      await page.waitForURL(/\/metering\/field\?route=/);
+      await expect.poll(() => card.getAttribute('data-state'), { timeout: 30_000 }).toBe('synced');
+      expect(await card.getByTestId('field-outcome-TOTAL').getAttribute('data-status')).toBe('accepted');
+      const stored = await periodReadingsOf(base, readerCookie, t3.account.id);
+      expect(stored).toHaveLength(t3.meter.registers.length);
+      expect(stored.find((r: any) => r.register === 'TOTAL').status).toBe('accepted'); // (a TOU register may be flagged for review by its own history)
+      await noHorizontalScroll(page);
       expect(errors).toEqual([]);
     } finally {
       await ctx.close();
