@@ -24,7 +24,7 @@ async function pickOption(page: Page, testId: string, text: string) {
 }
 
 async function noHorizontalScroll(page: Page) {
-  const w = await page.evaluate(() => document.documentElement.scrollWidth);
+  const w = (await page.evaluate('document.documentElement.scrollWidth')) as number;
   expect(w).toBeLessThanOrEqual(375);
 }
 
