@@ -157,7 +157,7 @@ export const enF: Record<Key, string> = {
   'f.route.overdue': '{days} day(s) overdue',
   'f.filter.all': 'All',
   'f.filter.todo': 'To read',
-  'f.filter.queued': 'Unsynced',
+  'f.filter.queued': 'Queued',
   'f.filter.done': 'Read',
   'f.noTasksInFilter': 'No tasks match',
   'f.more': 'Show more ({n} left)',
