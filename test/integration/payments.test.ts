@@ -360,6 +360,54 @@ describe.each(engines())('payments on %s', (engine) => {
     }, 300_000);
   });
 
+  it('reconciliation (对账): long / short / mismatch lists, malformed file refused whole, audited resolutions', async () => {
+    const collector = await t.login('collector');
+    const manager = await t.login('manager');
+    await t.db.kysely.insertInto('payment_channels').values({ code: 'RECON', name: 'recon bank', secret_current: 'x' }).execute();
+    const a = take(), b = take(), c = take();
+    for (const x of [a, b, c]) await receivable(x.id, '100.00', '2099-02-01', '2098-12');
+    const day = new Date('2026-11-20T10:00:00+08:00');
+    const pa = await channelPay(t.db, 'RECON', { accountNo: a.account_no, amount: '10.00', idempotencyKey: 'RECON-A-0001' }, {}, day);
+    await channelPay(t.db, 'RECON', { accountNo: b.account_no, amount: '20.00', idempotencyKey: 'RECON-B-0001' }, {}, day);
+    const pc = await channelPay(t.db, 'RECON', { accountNo: c.account_no, amount: '30.00', idempotencyKey: 'RECON-C-0001' }, {}, day);
+    const pcount = await count('payments');
+    const bad = await t.call('POST', '/api/v1/payments/statements', { cookie: collector, body: { channelCode: 'RECON', statementDate: '2026-11-20', csv: 'idempotencyKey,accountNo,amount\nRECON-A-0001,' + a.account_no + ',10.00\nRECON-B-0001,' + b.account_no + ',20.005\n' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.field).toBe('lines.3.amount');
+    const bad2 = await t.call('POST', '/api/v1/payments/statements', { cookie: collector, body: { channelCode: 'RECON', statementDate: '2026-11-20', csv: 'idempotencyKey,accountNo,amount\nRECON-A-0001,' + a.account_no + '\n' } });
+    expect(bad2.body.error.details.field).toBe('lines.2');
+    expect(await t.db.kysely.selectFrom('channel_statements').select('id').execute()).toEqual([]);
+    // A matches, B is missing (short), C differs (mismatch), D is only in the file (long)
+    const csv = ['idempotencyKey,accountNo,amount,currency', `RECON-A-0001,${a.account_no},10.00,CNY`, `RECON-C-0001,${c.account_no},33.00,CNY`, `RECON-D-0001,${a.account_no},5.00,CNY`].join('\r\n');
+    const imp = await t.call('POST', '/api/v1/payments/statements', { cookie: collector, body: { channelCode: 'RECON', statementDate: '2026-11-20', csv, fileName: 'recon-20261120.csv' } });
+    expect(imp.status).toBe(200);
+    expect(imp.body).toMatchObject({ lines: 3, matched: 1, long: 1, short: 1, mismatch: 1 });
+    expect((await t.call('POST', '/api/v1/payments/statements', { cookie: collector, body: { channelCode: 'RECON', statementDate: '2026-11-20', csv } })).status).toBe(409);
+    const st = await t.call('GET', `/api/v1/payments/statements/${imp.body.statementId}`, { cookie: collector });
+    const item = (k: string) => st.body.items.find((i: any) => i.kind === k);
+    expect(item('matched').paymentId).toBe(pa.result.paymentId);
+    expect(item('mismatch')).toMatchObject({ paymentId: pc.result.paymentId, statementAmount: '33.00', postedAmount: '30.00' });
+    expect(item('short').idempotencyKey).toBe('RECON-B-0001');
+    expect(await count('payments')).toBe(pcount);
+    // resolutions (supervisor, note required, action must fit the kind)
+    const res = (id: number, body: unknown, cookie = manager) => t.call('POST', `/api/v1/payments/statements/items/${id}/resolve`, { cookie, body });
+    expect((await res(item('long').id, { action: 'posted' })).body.error.details.field).toBe('note');
+    expect((await res(item('long').id, { action: 'reversed', note: '错误操作' })).body.error.details.field).toBe('action');
+    expect((await res(item('long').id, { action: 'posted', note: '银行已扣款' }, collector)).status).toBe(403);
+    const long = await res(item('long').id, { action: 'posted', note: '银行已扣款，补记' });
+    expect(long.status).toBe(200);
+    expect((await res(item('long').id, { action: 'posted', note: '再来一次' })).status).toBe(409);
+    const short = await res(item('short').id, { action: 'reversed', note: '银行未收到款项' });
+    expect(short.status).toBe(200);
+    expect((await res(item('mismatch').id, { action: 'channel_error', note: '银行金额有误，已通知' })).status).toBe(200);
+    const bal = await t.call('GET', `/api/v1/payments/accounts/${b.account_no}/due`, { cookie: collector });
+    expect(bal.body.amountDue).toBe('100.00');
+    expect(await count('payments')).toBe(pcount + 1);
+    expect((await reconcileLedger(t.db.kysely, [a.id, b.id, c.id])).ok).toBe(true);
+    const audit = await t.db.kysely.selectFrom('audit_events').select('action').where('action', 'in', ['statement.import', 'statement.resolve']).execute();
+    expect(audit.length).toBe(4);
+  });
+
   it('the audit chain stays valid', async () => {
     const r = await verifyAudit(t.db);
     expect(r.ok).toBe(true);

@@ -11,6 +11,7 @@ import { getAccountLedger, getAmountDue, reconcileLedger } from '../../app/payme
 import { closeShift, currentShift, decideShift, getShift, listShifts, openShift, takeCounterPayment, voidPayment } from '../../app/payments/counter.js';
 import { receiptPdf } from '../../app/payments/receipt.js';
 import { accrueLateFees } from '../../app/payments/late-fees.js';
+import { getStatement, importStatement, resolveStatementItem } from '../../app/payments/reconciliation.js';
 import {
   authenticateChannel, ChannelError, channelPay, channelQueryDue, channelReverse, createChannel, listChannels, rotateChannelSecret, setChannelEnabled,
 } from '../../app/payments/channel.js';
@@ -109,6 +110,21 @@ export default async function paymentRoutes(app: FastifyInstance, { db }: Deps) 
     method: 'POST', url: '/payments/channels/:code/enabled', summary: 'Enable or disable a channel', tags: ['payments'], permission: 'payment.supervise',
     params: z.object({ code: z.string().max(20) }), body: z.object({ enabled: z.boolean() }),
   }, async ({ actor, params, body }) => setChannelEnabled(db, actor, params.code, body.enabled));
+
+  // reconciliation (对账)
+  route(app, {
+    method: 'POST', url: '/payments/statements', summary: "Import a channel's daily statement CSV (idempotencyKey,accountNo,amount[,currency]) and match it", tags: ['payments'], permission: 'payment.collect',
+    bodyLimit: 16 * 1024 * 1024,
+    body: z.object({ channelCode: z.string().max(20), statementDate: date, csv: z.string().min(1), fileName: z.string().max(200).optional() }),
+  }, async ({ actor, body }) => importStatement(db, actor, body));
+  route(app, {
+    method: 'GET', url: '/payments/statements/:id', summary: 'A statement with its matched / long / short / mismatch items', tags: ['payments'], permission: 'payment.collect',
+    params: z.object({ id: z.coerce.number().int().positive() }), query: z.object({ kind: z.enum(['matched', 'long', 'short', 'mismatch']).optional() }),
+  }, async ({ actor, params, query }) => getStatement(db, actor, params.id, query.kind));
+  route(app, {
+    method: 'POST', url: '/payments/statements/items/:id/resolve', summary: 'Resolve a long (posted|channel_error), short (reversed|accepted) or mismatch (accepted|channel_error) item; audited', tags: ['payments'], permission: 'payment.supervise',
+    params: z.object({ id: z.coerce.number().int().positive() }), body: z.object({ action: z.enum(['posted', 'channel_error', 'reversed', 'accepted']), note: z.string().max(500).optional() }),
+  }, async ({ actor, params, body }) => resolveStatementItem(db, actor, params.id, body));
 
   await app.register(channelApi, { db });
 }
