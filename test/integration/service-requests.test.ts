@@ -379,6 +379,13 @@ describe.each(engines())('service requests on %s', (engine) => {
     expect(r.data).toBeUndefined(); // staff data hidden from the portal
     expect(r.nextStage.code).toBe('contract');
     expect(r.promisedOn).toBeTruthy();
+    // arrears appearing after the application stop 受理 (the definition's guard); nothing moves
+    setArrearsCheck(async (_q, accountId) => (accountId === custAccount.id ? { amount: '10.00' } : null));
+    const g = await pass(a.id, '2025-06-04', undefined, clerk);
+    expect(g.status).toBe(409);
+    expect(g.body.error.details.guard).toBe('no_arrears');
+    expect((await get(a.id)).stage).toBe('accept');
+    setArrearsCheck(null);
     // rating before completion refused
     expect((await t.call('POST', `/api/v1/service/requests/${a.id}/rating`, { cookie: customer, body: { rating: 5 } })).status).toBe(409);
     const done = await walk(a.id, '2025-06-04', { execute: { effectiveOn: '2025-06-05' } });

@@ -407,7 +407,11 @@ export async function transitionRequest(db: Db, actor: Actor, id: number, input:
     const docs = (await trx.selectFrom('request_documents').select('kind').where('request_id', '=', id).execute()).map((d) => d.kind);
     const profile = await activeProfile(trx);
     const cal = await loadCalendar(trx);
-    const decision = decide(def.workflow, { state: r.stage, data, documents: docs, paused: r.paused }, { action: input.action, actor, reason: input.reason, documentNames: DOCUMENT_KINDS });
+    // named guards of the definition, evaluated with facts loaded here (the engine is pure)
+    const needsArrears = def.workflow.transitions.some((x) => x.from === r.stage && x.action === input.action && x.guard === 'no_arrears');
+    const debt = needsArrears && r.account_id && !profile.rules.allowTransferWithArrears ? await checkArrears(trx, r.account_id) : null;
+    const guards = { no_arrears: () => (debt ? `accountId: the account has arrears of ${debt.amount}; settle them before 过户 (rule allowTransferWithArrears is off)` : null) };
+    const decision = decide(def.workflow, { state: r.stage, data, documents: docs, paused: r.paused }, { action: input.action, actor, reason: input.reason, documentNames: DOCUMENT_KINDS, guards });
     // the effect of the stage (archive change) runs first: if it fails nothing is written
     let effect: Awaited<ReturnType<(typeof EFFECTS)[string]>> | null = null;
     if (decision.effect) {

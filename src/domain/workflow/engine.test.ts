@@ -52,6 +52,12 @@ describe('engine decisions', () => {
     expect(() => decide(res, { state: 'rejected', data: {}, documents: [] }, { action: 'pass', actor: engineer })).toThrow(/rejected/);
     expect(() => decide(res, { state: 'survey', data: {}, documents: [], paused: true }, { action: 'pass', actor: engineer })).toThrow(/paused/);
   });
+  it('过户 carries the no_arrears guard on leaving 受理 and 变更实施', () => {
+    const tr = requestType('transfer').workflow;
+    expect(tr.transitions.filter((x) => x.guard === 'no_arrears').map((x) => x.from)).toEqual(['accept', 'execute']);
+    expect(() => decide(tr, { state: 'accept', data: {}, documents: ['id_proof', 'transfer_agreement'] }, { action: 'pass', actor: clerk, guards: { no_arrears: () => 'arrears 5.00' } })).toThrow(/arrears 5.00/);
+    expect(decide(tr, { state: 'accept', data: {}, documents: ['id_proof', 'transfer_agreement'] }, { action: 'pass', actor: clerk, guards: { no_arrears: () => null } }).to).toBe('contract');
+  });
   it('guards refuse with their message', () => {
     const def = { ...res, transitions: res.transitions.map((x) => (x.from === 'accept' && x.action === 'pass' ? { ...x, guard: 'arrears' } : x)) };
     expect(() => decide(def, { state: 'accept', data: {}, documents: ['id_proof'] }, { action: 'pass', actor: clerk, guards: { arrears: () => 'account has arrears 12.00' } })).toThrow(/arrears 12.00/);

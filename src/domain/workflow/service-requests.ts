@@ -123,6 +123,12 @@ export const REQUEST_TYPES: RequestTypeDef[] = [
   ]),
 ];
 
+// 过户 is blocked while the account has arrears (unless the profile rule allows it): a named
+// guard on leaving 受理 and 变更实施; the application layer supplies the check (pluggable).
+for (const r of REQUEST_TYPES.filter((x) => x.code === 'transfer')) {
+  r.workflow.transitions = r.workflow.transitions.map((x) => (x.action === 'pass' && (x.from === 'accept' || x.from === 'execute') ? { ...x, guard: 'no_arrears' } : x));
+}
+
 export const REQUEST_TYPE_CODES = REQUEST_TYPES.map((r) => r.code);
 
 export function requestType(code: string): RequestTypeDef {
