@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- collect [--meters 10000] [--concentrators 20] [--concurrency 512]
- *   [--timeout-ms 800] [--retries 3] [--faults no-reply=0.005,...] [--batch 500] [--frozen] [--in-process]`
+ *   [--timeout-ms 1500] [--retries 3] [--faults no-reply=0.005,...] [--batch 500] [--frozen] [--in-process]`
  *
  * Automated collection end to end through the database: N demo meters × 4 registers
  * (正向有功 total+tariffs block, 反向有功, 组合无功1, 最大需量) read from the meter simulator on
@@ -85,7 +85,7 @@ export async function run(args: string[]): Promise<void> {
   const meters = Number(arg(args, 'meters', '10000'));
   const concentrators = Number(arg(args, 'concentrators', '20'));
   const concurrency = Number(arg(args, 'concurrency', '512'));
-  const timeoutMs = Number(arg(args, 'timeout-ms', '800'));
+  const timeoutMs = Number(arg(args, 'timeout-ms', '1500'));
   const retries = Number(arg(args, 'retries', '3'));
   const batchSize = Number(arg(args, 'batch', '500'));
   const faultsText = arg(args, 'faults', DEFAULT_FAULTS);
@@ -138,6 +138,7 @@ export async function run(args: string[]): Promise<void> {
       ok: summary.ok, failed: summary.failed,
       readings: summary.readings, readingsInDb: Number(stored.n), dailyFrozen: summary.dailyFrozen,
       readingsPerSecond: Math.round(summary.readings.stored / summary.seconds),
+      storeTimings: summary.timings,
       rssMiB: Math.round(process.memoryUsage().rss / 1048576), rssGrowthMiB: Math.round((process.memoryUsage().rss - rssBefore) / 1048576),
     }, null, 2));
   } finally {

@@ -9,8 +9,9 @@
  * One bad meter never fails the run (a failed batch write is retried meter by meter).
  * One audit event per run (counts), written when the run ends.
  */
+import { setMaxListeners } from 'node:events';
 import { sql } from 'kysely';
-import type { Db } from '../../db/database.js';
+import type { CopyFn, Db } from '../../db/database.js';
 import '../../db/schema-collection.js';
 import { AppError, ValidationError, notFound } from '../../domain/errors.js';
 import { fromScaled, toScaled } from '../../domain/metering/vee.js';
@@ -18,9 +19,9 @@ import type { Dlt645Value } from '../../domain/protocols/dlt645/formats.js';
 import { pollMeters, type PollResult, type PollTarget } from '../../jobs/headend/index.js';
 import { defaultEndpoint } from '../../jobs/seed-collection.js';
 import { writeAudit } from '../audit/write-audit.js';
-import { inScope, inTx, requirePermission, requireScope, type Actor, type Q } from '../context.js';
+import { inScope, inTx, requirePermission, requireScope, type Actor, type Q, type Trx } from '../context.js';
 import { shanghaiDay } from './baseline.js';
-import { insertRows, prepareRows, summarise, updateTasks, type RowInput, type RowOutcome } from './readings.js';
+import { INSERT_COLUMNS, insertRows, pgArray, prepareRows, summarise, updateTasks, type IngestResult, type RowInput, type RowOutcome } from './readings.js';
 
 // ---- options and types ------------------------------------------------------------------------
 
@@ -219,6 +220,31 @@ async function loadTargets(q: Q, actor: Actor, scope: { routeIds?: number[]; met
   return rows.map((r) => ({ ...r, meter_id: Number(r.meter_id), account_id: Number(r.account_id), route_id: r.route_id === null ? null : Number(r.route_id), concentrator_id: r.concentrator_id === null ? null : Number(r.concentrator_id) }));
 }
 
+// ---- storing readings -------------------------------------------------------------------------
+
+/**
+ * Insert prepared readings: a bulk COPY for a batch (rows were de-duplicated by prepareRows;
+ * a concurrent writer's duplicate makes the COPY fail, then, back at the savepoint, INSERT ...
+ * ON CONFLICT DO NOTHING as the import does). Small batches, or when ids are wanted, use the
+ * INSERT path, which fills readingId.
+ */
+async function storeReadings(trx: Trx, copy: CopyFn, prep: IngestResult, wantIds: boolean): Promise<void> {
+  if (!prep.inserts.length) return;
+  if (wantIds || prep.inserts.length < 100) {
+    await insertRows(trx, prep);
+    return;
+  }
+  await sql`savepoint collection_copy`.execute(trx);
+  try {
+    await copy('register_readings', [...INSERT_COLUMNS], prep.inserts.map((c) => INSERT_COLUMNS.map((k) =>
+      k === 'quality_flags' ? pgArray(c[k] as string[]) : k === 'rule_results' ? JSON.stringify(c[k]) : c[k])));
+    await sql`release savepoint collection_copy`.execute(trx);
+  } catch {
+    await sql`rollback to savepoint collection_copy`.execute(trx);
+    await insertRows(trx, prep);
+  }
+}
+
 // ---- runs -------------------------------------------------------------------------------------
 
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
@@ -313,6 +339,8 @@ export async function startCollection(db: Db, actor: Actor, o: CollectionOptions
     runId = Number(run.id);
   }
   const ctl = new AbortController();
+  // the poller's backoff sleeps each add an abort listener to this signal
+  setMaxListeners(0, ctl.signal);
   active.set(runId, ctl);
   let targets: Target[];
   try {
@@ -369,6 +397,8 @@ export interface RunSummary {
   readings: { stored: number; accepted: number; pendingReview: number; rejected: number; duplicates: number };
   dailyFrozen: number;
   seconds: number;
+  /** database time spent storing, ms: VEE preparation, reading inserts, task updates, results/frozen/counters */
+  timings?: { veeMs: number; insertMs: number; tasksMs: number; resultsMs: number };
   error?: string;
 }
 
@@ -388,6 +418,7 @@ async function executeRun(
   const t0 = performance.now();
   const now = o.now;
   const readings = { stored: 0, accepted: 0, pendingReview: 0, rejected: 0, duplicates: 0 };
+  const timings = { veeMs: 0, insertMs: 0, tasksMs: 0, resultsMs: 0 };
   let dailyFrozen = 0;
   let okN = 0;
   let failedN = 0;
@@ -468,12 +499,29 @@ async function executeRun(
 
     const store = async (batch: Finished[]) => {
       const built = batch.map((f) => ({ f, ...rowsFor(f) }));
-      const write = async (items: typeof built) => inTx(db, async (trx) => {
+      const write = async (items: typeof built) => db.copyTx(async (trx, copy) => {
         const rows = items.flatMap((b) => (b.f.r.ok || Object.keys(b.registers).length ? b.rows : []));
+        let tt = performance.now();
+        const lap = (k: keyof typeof timings) => {
+          const n = performance.now();
+          timings[k] += n - tt;
+          tt = n;
+        };
         const prep = rows.length ? await prepareRows(trx, actor, rows, { source: 'headend', scope: 'row', now: new Date(Math.max(Date.now(), now().getTime())) }) : null;
+        lap('veeMs');
         if (prep) {
-          await insertRows(trx, prep);
-          await updateTasks(trx, prep);
+          await storeReadings(trx, copy, prep, !!onStored);
+          lap('insertMs');
+          // only the inserts whose account has a reading task of that period (one lookup, not one UPDATE per meter)
+          if (prep.inserts.length) {
+            const { rows: due } = await sql<{ account_id: number; billing_period: string }>`select distinct account_id, billing_period from reading_tasks
+              where account_id = any(${[...new Set(prep.inserts.map((c) => c.account_id as number))]}::int8[])
+                and billing_period = any(${[...new Set(prep.inserts.map((c) => c.billing_period as string))]}::text[]) and status <> 'skipped'`.execute(trx);
+            const has = new Set(due.map((d) => `${d.account_id}:${d.billing_period}`));
+            const inserts = prep.inserts.filter((c) => has.has(`${c.account_id}:${c.billing_period}`));
+            if (inserts.length) await updateTasks(trx, { ...prep, inserts });
+          }
+          lap('tasksMs');
         }
         const outcomesOf = new Map<number, RowOutcome[]>();
         for (const oc of prep?.outcomes ?? []) {
@@ -500,6 +548,7 @@ async function executeRun(
         const ok = got.filter((g) => g.ok).length;
         const failed = got.length - ok;
         await trx.updateTable('collection_runs').set((eb) => ({ ok: eb('ok', '+', ok), failed: eb('failed', '+', failed) })).where('id', '=', runId).execute();
+        lap('resultsMs');
         return { prep, ok, failed, fz, results, outcomesOf };
       });
       // one bad meter must not lose the batch: on failure write meter by meter, and a meter
@@ -594,7 +643,7 @@ async function executeRun(
   return {
     runId, status, total: final.total, ok: final.ok, failed: final.failed, polled: okN + failedN,
     successRate: final.ok + final.failed ? Math.round((final.ok / (final.ok + final.failed)) * 10000) / 100 : 0,
-    readings, dailyFrozen, seconds, ...(error ? { error } : {}),
+    readings, dailyFrozen, seconds, timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) as typeof timings, ...(error ? { error } : {}),
   };
 }
 
