@@ -13,6 +13,7 @@ import { PageContainer } from '../../components/PageContainer';
 import { Mono } from '../../components/Mono';
 import { errorText } from '../../components/errors';
 import { useI18n } from '../../i18n';
+import { OrgUnitSelect, useOrgUnits } from '../../components/orgUnits';
 import { fileToBase64, serviceApi, type RequestTypeInfo, type TypesResponse } from './api';
 import { useL, useST, type SKey } from './i18n';
 
@@ -54,6 +55,7 @@ export default function NewRequestPage({ portal = false, onDone }: { portal?: bo
   const [busy, setBusy] = useState(false);
   const [slip, setSlip] = useState<{ id: number; requestNo: string; promisedOn: string; receivedOn: string; typeName: string; applicant: string; docs: string[] } | null>(null);
   const [form] = Form.useForm();
+  const org = useOrgUnits();
 
   useEffect(() => {
     serviceApi.types().then(setTypes).catch((e) => setError(errorText(t, e)));
@@ -96,7 +98,7 @@ export default function NewRequestPage({ portal = false, onDone }: { portal?: bo
     setBusy(true);
     try {
       const res = await serviceApi.apply({
-        type, ...(info?.needsAccount ? { accountId: account?.id } : {}), applicantName: v.applicantName || account?.name, applicantPhone: v.applicantPhone || null, data,
+        type, ...(info?.needsAccount ? { accountId: account?.id } : {}), ...(info?.kind === 'new' && v.orgUnitId ? { orgUnitId: v.orgUnitId } : {}), applicantName: v.applicantName || account?.name, applicantPhone: v.applicantPhone || null, data,
       });
       const uploaded: string[] = [];
       for (const f of files) {
@@ -160,6 +162,11 @@ export default function NewRequestPage({ portal = false, onDone }: { portal?: bo
         )}
         {info?.kind === 'new' && (
           <>
+            {!portal && !org.failed && (
+              <Form.Item name="orgUnitId" label={st('svc.orgUnit')} extra={st('svc.orgHint')}>
+                <OrgUnitSelect tree={org.tree} testId="apply-org" />
+              </Form.Item>
+            )}
             <Form.Item name="applicantName" label={st('svc.applicant')}><Input data-testid="apply-name" /></Form.Item>
             <Form.Item name="applicantPhone" label={st('svc.phone')}><Input inputMode="tel" data-testid="apply-phone" /></Form.Item>
             <Flex gap={8} wrap>

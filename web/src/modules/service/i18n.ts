@@ -125,6 +125,7 @@ export const zhS = {
   'svc.progress': '进度',
   'svc.completedOn': '办结日期',
   'svc.back': '返回',
+  'svc.orgHint': '负责新装的供电所；不选则为本单位',
 } as const;
 
 export type SKey = keyof typeof zhS;
@@ -249,6 +250,7 @@ export const enS: Record<SKey, string> = {
   'svc.progress': 'Progress',
   'svc.completedOn': 'Completed',
   'svc.back': 'Back',
+  'svc.orgHint': 'The 供电所 that will serve the connection; empty = your own unit',
 };
 
 function format(template: string, vars?: Record<string, string | number>): string {
