@@ -121,6 +121,18 @@ describe.each(engines())('payments on %s', (engine) => {
     const again = await accrueLateFees(t.db, '2025-01-10');
     expect(again.amount).toBe(r.amount);
     expect(again.receivables).toBe(r.receivables);
+    // arrears aging as of 2025-01-10 (admin sees every unit)
+    const admin = await t.login('admin');
+    const ar = await t.call('GET', '/api/v1/payments/arrears?asOf=2025-01-10&pageSize=100', { cookie: admin });
+    expect(ar.status).toBe(200);
+    const row = (no: string) => ar.body.items.find((i: any) => i.accountNo === no);
+    expect(row(b.account_no)).toMatchObject({ bucket: 'd1_30', daysOverdue: 21, outstanding: '10000.00', accruedLateFee: '520.00' });
+    // 2024-07-15 -> 2025-01-10 = 179 days; 300.00 x 1‰ x 179 = 53.70
+    expect(row(a.account_no)).toMatchObject({ bucket: 'd91_180', daysOverdue: 179, outstanding: '300.00', accruedLateFee: '53.70' });
+    expect(ar.body.buckets.find((x: any) => x.code === 'd1_30').accounts).toBeGreaterThanOrEqual(1);
+    const col = await t.login('collector');
+    const oos = await t.call('GET', '/api/v1/payments/arrears?asOf=2025-01-10&pageSize=100', { cookie: col });
+    expect(oos.body.items.length).toBeLessThanOrEqual(ar.body.items.length);
     await expect(accrueLateFees(t.db, '2025-13-01')).rejects.toThrow(/asOf/);
   });
 

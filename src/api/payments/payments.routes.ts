@@ -11,6 +11,7 @@ import { getAccountLedger, getAmountDue, reconcileLedger } from '../../app/payme
 import { closeShift, currentShift, decideShift, getShift, listShifts, openShift, takeCounterPayment, voidPayment } from '../../app/payments/counter.js';
 import { receiptPdf } from '../../app/payments/receipt.js';
 import { accrueLateFees } from '../../app/payments/late-fees.js';
+import { listArrears } from '../../app/payments/arrears.js';
 import { getStatement, importStatement, resolveStatementItem } from '../../app/payments/reconciliation.js';
 import {
   authenticateChannel, ChannelError, channelPay, channelQueryDue, channelReverse, createChannel, listChannels, rotateChannelSecret, setChannelEnabled,
@@ -110,6 +111,11 @@ export default async function paymentRoutes(app: FastifyInstance, { db }: Deps) 
     method: 'POST', url: '/payments/channels/:code/enabled', summary: 'Enable or disable a channel', tags: ['payments'], permission: 'payment.supervise',
     params: z.object({ code: z.string().max(20) }), body: z.object({ enabled: z.boolean() }),
   }, async ({ actor, params, body }) => setChannelEnabled(db, actor, params.code, body.enabled));
+
+  route(app, {
+    method: 'GET', url: '/payments/arrears', summary: 'Arrears (欠费) by account with aging buckets and accrued late fee', tags: ['payments'],
+    query: z.object({ asOf: date.optional(), bucket: z.enum(['d1_30', 'd31_60', 'd61_90', 'd91_180', 'd181_']).optional(), ...paging }),
+  }, async ({ actor, query }) => listArrears(db, actor, query));
 
   // reconciliation (对账)
   route(app, {
