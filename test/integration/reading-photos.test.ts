@@ -116,8 +116,9 @@ describe.each(engines())('reading photos on %s', (engine) => {
     expect(huge.body.error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(huge.body.error.message).toContain(String(8 * 1024 * 1024));
     // other routes keep the server default (1 MiB)
-    const other = await t.call('POST', '/api/v1/readings/import', { cookie: reader, body: { csv: 'x'.repeat(2 * 1024 * 1024) } });
+    const other = await t.call('POST', '/api/v1/readings', { cookie: reader, body: { items: [], pad: 'x'.repeat(2 * 1024 * 1024) } });
     expect(other.status).toBe(413);
+    expect(other.body.error.message).toContain(String(1024 * 1024));
   });
 
   it('enforces permission and data scope: account of another 供电所, GET from another 供电所, clerk without reading.write', async () => {

@@ -7,27 +7,15 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { route, type Deps } from '../http.js';
-import { getPhoto, PHOTO_MAX_BYTES, uploadPhoto } from '../../app/metering/photos.js';
+import { getPhoto, uploadPhoto } from '../../app/metering/photos.js';
 
 export const PHOTO_BODY_LIMIT = 8 * 1024 * 1024;
 
 export default async function readingPhotoRoutes(app: FastifyInstance, { db, env }: Deps) {
   const bodyLimit = Math.max(env.bodyLimit, PHOTO_BODY_LIMIT);
-  // route() has no bodyLimit option: raise it for this plugin's upload route only (the plugin is
-  // encapsulated, so the hook sees only the routes below).
-  app.addHook('onRoute', (opts) => {
-    if (opts.method === 'POST' && typeof opts.url === 'string' && opts.url.endsWith('/reading-photos')) opts.bodyLimit = bodyLimit;
-  });
-  // the server's 413 message names the global limit; name this route's instead
-  app.setErrorHandler((err: Error & { code?: string }, _req, reply) => {
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.status(413).send({ error: { code: 'PAYLOAD_TOO_LARGE', message: `request body is larger than ${bodyLimit} bytes; a photo may have at most ${PHOTO_MAX_BYTES} bytes`, details: { field: 'body', maxBytes: bodyLimit } } });
-    }
-    throw err; // the server's error handler
-  });
 
   route(app, {
-    method: 'POST', url: '/reading-photos', summary: 'Upload a meter-reading photo (base64; idempotent by client id); returns the photoRef for a visit', tags: ['metering'], permission: 'reading.write',
+    method: 'POST', url: '/reading-photos', summary: 'Upload a meter-reading photo (base64; idempotent by client id); returns the photoRef for a visit', tags: ['metering'], permission: 'reading.write', bodyLimit,
     body: z.object({
       id: z.string().uuid('must be a UUID').optional(),
       contentType: z.enum(['image/jpeg', 'image/png', 'image/webp'], 'must be image/jpeg, image/png or image/webp'),
