@@ -253,6 +253,10 @@ describe.skipIf(!hasChromium)('metering back office (抄表段管理, 示数复�
       await page.getByTestId('review-rule-filter').click();
       await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: 'SPIKE' }).first().click();
       await page.waitForURL('**rule=SPIKE**');
+      // the demo data has its own review cases (oldest first): this route, 100 per page
+      await page.goto(`/metering/review?routeId=${route.id}&rule=SPIKE&pageSize=100`);
+      await page.getByTestId('review-table').waitFor();
+      expect(await page.getByTestId('review-rule-filter').textContent()).toContain('SPIKE');
       const rowA = page.locator('tr.ant-table-row', { hasText: a.account.accountNo });
       const rowB = page.locator('tr.ant-table-row', { hasText: b.account.accountNo });
       await rowA.waitFor();

@@ -20,7 +20,7 @@ import { routesApi, type RouteItem } from './routesApi';
 import { usePT, usePTx } from './pages.i18n';
 
 const SEVERITY_COLORS: Record<string, string> = { error: 'red', warning: 'orange', info: 'blue' };
-const PAGE_SIZE = 20;
+const PAGE_SIZES = [20, 50, 100];
 
 type Action = { kind: 'edit' | 'estimate' | 'reject'; reading: Reading };
 
@@ -144,6 +144,7 @@ export default function ReviewPage() {
   const routeId = sp.get('routeId') ? Number(sp.get('routeId')) : undefined;
   const rule = sp.get('rule') ?? undefined;
   const page = Math.max(1, Number(sp.get('page') ?? 1) || 1);
+  const pageSize = PAGE_SIZES.includes(Number(sp.get('pageSize'))) ? Number(sp.get('pageSize')) : PAGE_SIZES[0];
   const [routes, setRoutes] = useState<RouteItem[]>([]);
   const [items, setItems] = useState<Reading[]>([]);
   const [loading, setLoading] = useState(false);
@@ -163,14 +164,14 @@ export default function ReviewPage() {
     setLoading(true);
     setError(null);
     reviewApi
-      .queue({ routeId, rule, page, pageSize: PAGE_SIZE })
+      .queue({ routeId, rule, page, pageSize })
       .then((r) => {
         setItems(r.items);
         setSelected((s) => s.filter((id) => r.items.some((i) => i.id === id)));
       })
       .catch((e) => setError(errorText(t, e)))
       .finally(() => setLoading(false));
-  }, [routeId, rule, page, t]);
+  }, [routeId, rule, page, pageSize, t]);
   useEffect(load, [load]);
 
   const setFilter = (k: string, v: string | number | undefined) => {
@@ -401,7 +402,15 @@ export default function ReviewPage() {
           {pt('review.prev')}
         </Button>
         <span>{pt('review.page', { page })}</span>
-        <Button size="small" disabled={items.length < PAGE_SIZE} onClick={() => setFilter('page', page + 1)}>
+        <Select
+          size="small"
+          value={pageSize}
+          style={{ width: 100 }}
+          options={PAGE_SIZES.map((n) => ({ value: n, label: pt('review.pageSize', { n }) }))}
+          onChange={(n) => setFilter('pageSize', n)}
+          data-testid="review-page-size"
+        />
+        <Button size="small" disabled={items.length < pageSize} onClick={() => setFilter('page', page + 1)}>
           {pt('review.next')}
         </Button>
       </Flex>
