@@ -14,6 +14,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { fmtReading } from '../../web/src/modules/metering/field/queue.ts';
 import { buildUi, hasChromium, launchBrowser, login, newPhone, PASSWORD, screenshot, startServer, trackErrors, type TestServer } from './support.js';
 
 const period = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 7);
@@ -169,7 +170,7 @@ describe.skipIf(!hasChromium)('field app (移动抄表) in Chromium', () => {
       for (const r of t1.meter.registers) await page.getByTestId(`field-reg-${r}`).waitFor();
       expect(await page.getByTestId('field-reg-TOTAL').getAttribute('inputmode')).toBe('decimal');
       const lastTotal = t1.lastReadings.TOTAL?.value ?? '0';
-      expect(await page.getByTestId('field-last-TOTAL').textContent()).toContain(t1.lastReadings.TOTAL ? fromCents(cents(lastTotal)) : '无上次示数');
+      expect(await page.getByTestId('field-last-TOTAL').textContent()).toContain(t1.lastReadings.TOTAL ? fmtReading(lastTotal, t1.meter.decimals) : '无上次示数');
       const { values, advance, tou } = valuesFor(t1);
       // a wrong value is explained under the field and blocks; the fix clears it
       await page.getByTestId('field-reg-TOTAL').fill('12345678');
