@@ -27,7 +27,7 @@ describe.each(engines())('payments on %s', (engine) => {
   const take = () => accs[next++];
 
   beforeAll(async () => {
-    t = await createTestApp(engine, { accounts: 60 });
+    t = await createTestApp(engine, { accounts: 120 });
     const collector = await t.db.kysely.selectFrom('users as u').innerJoin('org_units as o', 'o.id', 'u.org_unit_id').select(['o.path']).where('u.username', '=', 'collector').executeTakeFirstOrThrow();
     const rows = await t.db.kysely.selectFrom('accounts as a').innerJoin('org_units as o', 'o.id', 'a.org_unit_id').select(['a.id', 'a.account_no', 'o.path']).orderBy('a.id').execute();
     accs = rows.filter((r) => r.path.startsWith(collector.path));
@@ -418,6 +418,32 @@ describe.each(engines())('payments on %s', (engine) => {
     expect((await reconcileLedger(t.db.kysely, [a.id, b.id, c.id])).ok).toBe(true);
     const audit = await t.db.kysely.selectFrom('audit_events').select('action').where('action', 'in', ['statement.import', 'statement.resolve']).execute();
     expect(audit.length).toBe(4);
+  });
+
+  it('late-fee waiver only through approval: request with reason, supervisor approves, the fee is gone', async () => {
+    const collector = await t.login('collector');
+    const manager = await t.login('manager');
+    const a = take();
+    await setClass(a.id, 'residential');
+    const r = await receivable(a.id, '300.00', '2024-07-15', '2024-06');
+    await t.db.kysely.insertInto('payment_channels').values({ code: 'WAIVE', name: 'w', secret_current: 'x' }).onConflict((oc) => oc.doNothing()).execute();
+    // a partial payment on 2024-08-04 charges 6.00 fee and pays 1.00 of it: 5.00 charged, unpaid
+    const p = await channelPay(t.db, 'WAIVE', { accountNo: a.account_no, amount: '1.00', idempotencyKey: 'WAIVE-0001' }, {}, new Date('2024-08-04T10:00:00+08:00'));
+    expect(p.result.lateFeePaid).toBe('1.00');
+    expect((await t.call('POST', '/api/v1/payments/waivers', { cookie: collector, body: { receivableId: r.id, waiveThrough: '2099-12-31' } })).body.error.details.field).toBe('reason');
+    expect((await t.call('POST', '/api/v1/payments/waivers', { cookie: collector, body: { receivableId: r.id, waiveThrough: '2024-07-01', reason: '系统故障' } })).body.error.details.field).toBe('waiveThrough');
+    const req = await t.call('POST', '/api/v1/payments/waivers', { cookie: collector, body: { receivableId: r.id, waiveThrough: '2099-12-31', reason: '银行系统故障导致逾期' } });
+    expect(req.status).toBe(200);
+    expect((await t.call('POST', '/api/v1/payments/waivers', { cookie: collector, body: { receivableId: r.id, waiveThrough: '2099-12-31', reason: '重复申请' } })).status).toBe(409);
+    expect((await t.call('POST', `/api/v1/payments/waivers/${req.body.id}/decision`, { cookie: collector, body: { decision: 'approve' } })).status).toBe(403);
+    const before = await t.call('GET', `/api/v1/payments/accounts/${a.account_no}/due`, { cookie: collector });
+    expect(Number(before.body.lateFee)).toBeGreaterThan(5);
+    const ok = await t.call('POST', `/api/v1/payments/waivers/${req.body.id}/decision`, { cookie: manager, body: { decision: 'approve', note: '核实属实' } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.cancelledFee).toBe('5.00');
+    const after = await t.call('GET', `/api/v1/payments/accounts/${a.account_no}/due`, { cookie: collector });
+    expect(after.body).toMatchObject({ lateFee: '0.00', amountDue: '300.00', balance: '300.00' });
+    expect((await reconcileLedger(t.db.kysely, [a.id])).ok).toBe(true);
   });
 
   it('the audit chain stays valid', async () => {

@@ -12,6 +12,7 @@ import { closeShift, currentShift, decideShift, getShift, listShifts, openShift,
 import { receiptPdf } from '../../app/payments/receipt.js';
 import { accrueLateFees } from '../../app/payments/late-fees.js';
 import { listArrears } from '../../app/payments/arrears.js';
+import { decideWaiver, listWaivers, requestWaiver } from '../../app/payments/waivers.js';
 import { getStatement, importStatement, resolveStatementItem } from '../../app/payments/reconciliation.js';
 import {
   authenticateChannel, ChannelError, channelPay, channelQueryDue, channelReverse, createChannel, listChannels, rotateChannelSecret, setChannelEnabled,
@@ -116,6 +117,20 @@ export default async function paymentRoutes(app: FastifyInstance, { db }: Deps) 
     method: 'GET', url: '/payments/arrears', summary: 'Arrears (欠费) by account with aging buckets and accrued late fee', tags: ['payments'],
     query: z.object({ asOf: date.optional(), bucket: z.enum(['d1_30', 'd31_60', 'd61_90', 'd91_180', 'd181_']).optional(), ...paging }),
   }, async ({ actor, query }) => listArrears(db, actor, query));
+
+  // late-fee waivers (违约金减免)
+  route(app, {
+    method: 'POST', url: '/payments/waivers', summary: 'Request a late-fee waiver for a receivable up to a day (reason required)', tags: ['payments'], permission: 'payment.collect',
+    body: z.object({ receivableId: z.number().int().positive(), waiveThrough: date, reason: z.string().max(500).optional() }),
+  }, async ({ actor, body }) => requestWaiver(db, actor, body));
+  route(app, {
+    method: 'GET', url: '/payments/waivers', summary: 'Waiver requests in scope', tags: ['payments'], permission: 'payment.supervise',
+    query: z.object({ status: z.enum(['requested', 'approved', 'rejected']).optional(), ...paging }),
+  }, async ({ actor, query }) => listWaivers(db, actor, query));
+  route(app, {
+    method: 'POST', url: '/payments/waivers/:id/decision', summary: 'Approve or reject a waiver (not your own request)', tags: ['payments'], permission: 'payment.supervise',
+    params: z.object({ id: z.coerce.number().int().positive() }), body: z.object({ decision: z.enum(['approve', 'reject']), note: z.string().max(500).optional() }),
+  }, async ({ actor, params, body }) => decideWaiver(db, actor, params.id, body));
 
   // reconciliation (对账)
   route(app, {
