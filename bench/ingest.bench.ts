@@ -220,21 +220,35 @@ export async function run(args: string[]): Promise<void> {
     const nowDate = new Date(now);
     let row = 0;
     try {
-      while (row < input.n) {
-        // the chunk ends on a meter boundary
-        let end = Math.min(input.n, row + chunkRows);
-        while (end < input.n && input.meter[end] === input.meter[end - 1]) end++;
+      // chunk boundaries on meter boundaries; the lookups of chunk k+1 run while chunk k is validated
+      const bounds: Array<[number, number]> = [];
+      for (let b0 = 0; b0 < input.n;) {
+        let e = Math.min(input.n, b0 + chunkRows);
+        while (e < input.n && input.meter[e] === input.meter[e - 1]) e++;
+        bounds.push([b0, e]);
+        b0 = e;
+      }
+      const lookup = (c: number) => {
+        const [b0, e] = bounds[c];
+        const part = ids.slice(input.meter[b0], input.meter[e - 1] + 1);
+        const p = Promise.all([
+          sql<MeterRow>`select mi.meter_id, mi.account_id, mi.metering_point_id, m.registers, m.digits, m.decimals, m.multiplier::text, mi.initial_readings
+            from meter_installations mi join meters m on m.id = mi.meter_id where mi.meter_id = any(${part}::int8[]) and mi.removed_on is null`.execute(db.kysely),
+          sql<{ meter_id: number; register: string; value: string; read_at: Date }>`select distinct on (meter_id, register) meter_id, register, value::text, read_at
+            from register_readings where meter_id = any(${part}::int8[]) and status in ('accepted','estimated') and value is not null
+            order by meter_id, register, read_at desc`.execute(db.kysely),
+        ]);
+        p.catch(() => {}); // awaited in order; no unhandled rejection meanwhile
+        return p;
+      };
+      let pending = bounds.length ? lookup(0) : null;
+      for (let c = 0; c < bounds.length; c++) {
+        const [, end] = bounds[c];
         const lo = input.meter[row], hi = input.meter[end - 1];
         const chunkIds = ids.slice(lo, hi + 1);
         const tl = performance.now();
-        // batch lookups: meters with their installation, and the last accepted/estimated reading per register
-        const [meters, prevs] = await Promise.all([
-          sql<MeterRow>`select mi.meter_id, mi.account_id, mi.metering_point_id, m.registers, m.digits, m.decimals, m.multiplier::text, mi.initial_readings
-            from meter_installations mi join meters m on m.id = mi.meter_id where mi.meter_id = any(${chunkIds}::int8[]) and mi.removed_on is null`.execute(db.kysely),
-          sql<{ meter_id: number; register: string; value: string; read_at: Date }>`select distinct on (meter_id, register) meter_id, register, value::text, read_at
-            from register_readings where meter_id = any(${chunkIds}::int8[]) and status in ('accepted','estimated') and value is not null
-            order by meter_id, register, read_at desc`.execute(db.kysely),
-        ]);
+        const [meters, prevs] = await pending!;
+        pending = onPg && c + 1 < bounds.length ? lookup(c + 1) : null;
         tLookup += performance.now() - tl;
         const tv = performance.now();
         const info = new Map<number, MeterRow>();
@@ -332,6 +346,7 @@ export async function run(args: string[]): Promise<void> {
           else pgliteParts.push(buf);
         }
         tValidate += performance.now() - tv;
+        if (!onPg && c + 1 < bounds.length) pending = lookup(c + 1);
         row = end;
       }
       if (pool) await pool.finish();
