@@ -61,6 +61,13 @@ export interface PaymentResult {
   postedAt: string;
 }
 
+let ruleCache: { at: number; sets: Awaited<ReturnType<typeof loadRuleSets>> } | null = null;
+/** Rule sets are data changed by migration only; cached per process for 60 s. */
+async function cachedRuleSets(q: Q) {
+  if (!ruleCache || Date.now() - ruleCache.at > 60_000) ruleCache = { at: Date.now(), sets: await loadRuleSets(q) };
+  return ruleCache.sets;
+}
+
 export function requestHash(accountId: number, amountFen: number, method: string): string {
   return crypto.createHash('sha256').update(`${accountId}|${amountFen}|${method}`).digest('hex').slice(0, 32);
 }
@@ -119,7 +126,7 @@ export async function postPayment(trx: Trx, actor: Actor, i: PostPaymentInput): 
     select id, period, customer_class, amount, principal_paid, fee_charged, fee_paid, due_date, fee_through, waived_through
       from receivables where account_id = ${i.account.id} and status = 'open'
      order by id for update`.execute(trx);
-  const sets = await loadRuleSets(trx);
+  const sets = await cachedRuleSets(trx);
   const pending = new Map<number, number>();
   const state = open.rows.map((r) => {
     const p = pendingFeeFen(r, sets, i.payDate);
@@ -128,39 +135,56 @@ export async function postPayment(trx: Trx, actor: Actor, i: PostPaymentInput): 
   });
   const alloc = allocatePayment(i.amountFen, state, i.order ?? 'fee_first');
   const byId = new Map(open.rows.map((r) => [r.id, r]));
-  const entries: Array<Record<string, unknown>> = [];
-  const allocRows: Array<Record<string, unknown>> = [];
+  const entries: Array<{ kind: string; component: string | null; amount: string; receivable_id: number | null; memo: string | null }> = [];
+  const recv: Array<{ id: number; principal: string; fee_new: string; fee_paid: string; settled: boolean }> = [];
   const out: PaymentResult['allocations'] = [];
   let feeSum = 0, principalSum = 0;
   for (const a of alloc.allocations) {
     const r = byId.get(a.receivableId)!;
     const newFee = pending.get(r.id) ?? 0;
-    if (newFee > 0) entries.push({ kind: 'late_fee', component: 'fee', amount: fen2(newFee), receivable_id: r.id, payment_id: paymentId, memo: `违约金 through ${i.payDate}` });
-    if (a.feeFen > 0) entries.push({ kind: 'payment', component: 'fee', amount: fen2(-a.feeFen), receivable_id: r.id, payment_id: paymentId, memo: null });
-    if (a.principalFen > 0) entries.push({ kind: 'payment', component: 'principal', amount: fen2(-a.principalFen), receivable_id: r.id, payment_id: paymentId, memo: null });
-    allocRows.push({ payment_id: paymentId, receivable_id: r.id, account_id: i.account.id, fee: fen2(a.feeFen), principal: fen2(a.principalFen) });
+    if (newFee > 0) entries.push({ kind: 'late_fee', component: 'fee', amount: fen2(newFee), receivable_id: r.id, memo: `违约金 through ${i.payDate}` });
+    if (a.feeFen > 0) entries.push({ kind: 'payment', component: 'fee', amount: fen2(-a.feeFen), receivable_id: r.id, memo: null });
+    if (a.principalFen > 0) entries.push({ kind: 'payment', component: 'principal', amount: fen2(-a.principalFen), receivable_id: r.id, memo: null });
     const principalLeft = toFen(r.amount) - toFen(r.principal_paid) - a.principalFen;
     const feeLeft = toFen(r.fee_charged) + newFee - toFen(r.fee_paid) - a.feeFen;
     const settled = principalLeft === 0 && feeLeft === 0;
-    await sql`update receivables set principal_paid = principal_paid + ${fen2(a.principalFen)}::numeric, fee_charged = fee_charged + ${fen2(newFee)}::numeric,
-        fee_paid = fee_paid + ${fen2(a.feeFen)}::numeric, fee_through = greatest(coalesce(fee_through, due_date), ${i.payDate}::date),
-        status = ${settled ? 'settled' : 'open'}, settled_at = ${settled ? sql`now()` : sql`null`}
-      where id = ${r.id}`.execute(trx);
+    recv.push({ id: r.id, principal: fen2(a.principalFen), fee_new: fen2(newFee), fee_paid: fen2(a.feeFen), settled });
     feeSum += a.feeFen;
     principalSum += a.principalFen;
     out.push({ receivableId: r.id, period: r.period, fee: fen2(a.feeFen), principal: fen2(a.principalFen), settled });
   }
-  if (alloc.remainderFen > 0) entries.push({ kind: 'payment', component: null, amount: fen2(-alloc.remainderFen), receivable_id: null, payment_id: paymentId, memo: '预收 credit' });
-  if (allocRows.length) await trx.insertInto('payment_allocations').values(allocRows as never).execute();
-  await trx.insertInto('ledger_entries').values(entries.map((e) => ({ ...e, account_id: i.account.id, entry_date: i.payDate })) as never).execute();
-  const balance = await accountBalanceFen(trx, i.account.id);
+  if (alloc.remainderFen > 0) entries.push({ kind: 'payment', component: null, amount: fen2(-alloc.remainderFen), receivable_id: null, memo: '预收 credit' });
   const result: PaymentResult = {
     paymentId, status: 'posted', channel: i.channel, idempotencyKey: i.idempotencyKey, externalTxnId: i.externalTxnId ?? null,
     accountNo: i.account.accountNo, accountName: i.account.name, amount: fen2(i.amountFen), method: i.method, payDate: i.payDate,
     receiptNo: i.receiptNo ?? null, lateFeePaid: fen2(feeSum), principalPaid: fen2(principalSum), credit: fen2(alloc.remainderFen),
-    allocations: out, balanceAfter: fen2(balance), postedAt: ins.rows[0].received_at.toISOString(),
+    allocations: out, balanceAfter: '', postedAt: ins.rows[0].received_at.toISOString(),
   };
-  await trx.updateTable('payments').set({ unallocated: fen2(alloc.remainderFen), response: JSON.stringify(result) }).where('id', '=', paymentId).execute();
+  // one round trip: receivable updates, allocations, ledger entries, balance, stored response
+  const w = await sql<{ balance: string }>`
+    with v as (select * from jsonb_to_recordset(${JSON.stringify(recv)}::jsonb) as x(id bigint, principal numeric, fee_new numeric, fee_paid numeric, settled boolean)),
+    up as (
+      update receivables r set principal_paid = r.principal_paid + v.principal, fee_charged = r.fee_charged + v.fee_new, fee_paid = r.fee_paid + v.fee_paid,
+             fee_through = greatest(coalesce(r.fee_through, r.due_date), ${i.payDate}::date),
+             status = case when v.settled then 'settled' else 'open' end, settled_at = case when v.settled then now() else null end
+        from v where r.id = v.id returning r.id
+    ), al as (
+      insert into payment_allocations (payment_id, receivable_id, account_id, fee, principal)
+      select ${paymentId}::bigint, id, ${i.account.id}::bigint, fee_paid, principal from v returning 1
+    ), le as (
+      insert into ledger_entries (account_id, kind, component, amount, receivable_id, payment_id, entry_date, memo)
+      select ${i.account.id}::bigint, e.kind, e.component, e.amount, e.receivable_id, ${paymentId}::bigint, ${i.payDate}::date, e.memo
+        from jsonb_to_recordset(${JSON.stringify(entries)}::jsonb) as e(kind text, component text, amount numeric, receivable_id bigint, memo text)
+      returning amount
+    ), bal as (
+      select ((select coalesce(sum(amount), 0) from ledger_entries where account_id = ${i.account.id}) + (select coalesce(sum(amount), 0) from le))::numeric(14,2)::text as balance
+    ), pu as (
+      update payments set unallocated = ${fen2(alloc.remainderFen)}::numeric,
+             response = ${JSON.stringify(result)}::jsonb || jsonb_build_object('balanceAfter', (select balance from bal))
+       where id = ${paymentId} returning 1
+    )
+    select (select balance from bal) as balance, (select count(*) from up) as u, (select count(*) from al) as a, (select count(*) from pu) as p`.execute(trx);
+  result.balanceAfter = w.rows[0].balance;
   await writeAudit(trx, actor, {
     action: 'payment.post', entityType: 'payment', entityId: paymentId, orgUnitId: i.account.orgUnitId,
     after: { accountNo: i.account.accountNo, channel: i.channel, method: i.method, amount: result.amount, idempotencyKey: i.idempotencyKey, externalTxnId: i.externalTxnId ?? null, shiftId: i.shiftId ?? null, lateFeePaid: result.lateFeePaid, credit: result.credit },
