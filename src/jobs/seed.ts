@@ -350,8 +350,9 @@ export async function seed(db: Db, opts: SeedOptions): Promise<SeedResult> {
     rows += nTasks;
     log(`reading tasks ${g.period}: ${nTasks} on ${cg.length} routes of ${stations[0].name}, assigned to reader`);
   }
-  // 抄表员 of 城关供电所 is the assigned reader of its routes (task generation defaults to him)
-  if (userIds.reader) {
+  // 抄表员 of 城关供电所 is the assigned reader of its routes (task generation defaults to him); demo
+  // seeds (serve, voltline seed) only — test databases keep routes without a reader
+  if (userIds.reader && opts.collection) {
     await k.updateTable('reading_routes').set({ reader_user_id: userIds.reader }).where('org_unit_id', '=', stations[0].id).execute();
   }
   // collection demo: a concentrator per 台区 and the in-process DL/T 645 simulator as the head-end
