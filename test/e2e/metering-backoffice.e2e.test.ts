@@ -92,11 +92,6 @@ describe.skipIf(!hasChromium)('metering back office (抄表段管理, 示数复�
     buildUi();
     server = await startServer();
     browser = await launchBrowser();
-    // The shell (web/src/app/App.tsx) still guards /metering/* with metering.tools, which the
-    // billing checker does not have; until it accepts reading.* too, grant it for this run.
-    const roles = await apiAs('admin', 'GET', '/roles');
-    const bc = roles.items.find((r: any) => r.code === 'billing_checker');
-    if (!bc.permissions.includes('metering.tools')) await apiAs('admin', 'PATCH', '/roles/billing_checker', { permissions: [...bc.permissions, 'metering.tools'] });
     const list = await apiAs('checker', 'GET', '/metering/routes');
     route = list.items.find((r: any) => r.orgUnit.name === '城关供电所' && r.accountCount > 20);
     expect(route).toBeTruthy();

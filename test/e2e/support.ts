@@ -77,7 +77,7 @@ export async function startServer(): Promise<TestServer> {
   child.on('exit', () => (exited = true));
 
   const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + 300_000;
   for (;;) {
     if (exited) throw new Error(`voltline serve exited early:\n${output}`);
     try {
@@ -88,7 +88,7 @@ export async function startServer(): Promise<TestServer> {
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`voltline serve did not become ready in 180 s:\n${output}`);
+      throw new Error(`voltline serve did not become ready in 300 s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 300));
   }

@@ -193,6 +193,11 @@ describe.each(engines())('billing on %s', (engine) => {
     expect(b0).toMatchObject({ status: 'issued', due_date: '2026-11-20' });
     const [bi] = (await bills(ind.id)).filter((b) => !b.trial);
     expect(bi.due_date).toBe('2026-11-15'); // large industrial: 10 days
+    // issued bills are receivables on the ledger, same amount and due date, posted once
+    const rec = await t.db.kysely.selectFrom('receivables').select(['bill_id', 'amount', 'due_date']).where('bill_id', 'in', [b0.id, bi.id]).orderBy('bill_id').execute();
+    expect(rec.map((r) => [r.bill_id, r.amount, r.due_date])).toEqual([[b0.id, b0.amount_total, '2026-11-20'], [bi.id, bi.amount_total, '2026-11-15']].sort((x, y) => Number(x[0]) - Number(y[0])));
+    const ledger = await t.db.kysely.selectFrom('ledger_entries').select((eb) => eb.fn.countAll<number>().as('n')).where('receivable_id', 'is not', null).where('kind', '=', 'bill').executeTakeFirstOrThrow();
+    expect(Number(ledger.n)).toBeGreaterThanOrEqual(2);
     await expect(t.db.kysely.updateTable('bills').set({ amount_total: '1.00' }).where('id', '=', b0.id).execute()).rejects.toThrow(/issued/);
     await expect(t.db.kysely.updateTable('bill_lines').set({ amount: '1.00' }).where('bill_id', '=', b0.id).execute()).rejects.toThrow(/issued/);
     await expect(t.db.kysely.deleteFrom('bills').where('id', '=', b0.id).execute()).rejects.toThrow(/issued/);

@@ -4,6 +4,7 @@
  * the code default), pluggable checks (arrears before 过户, final settlement on 销户) and
  * customer notifications.
  */
+import { sql } from 'kysely';
 import '../../db/schema-service.js';
 import { WorkCalendar, checkDay, type CalendarEntry } from '../../domain/calendar/calendar.js';
 import { AppError, ValidationError } from '../../domain/errors.js';
@@ -92,11 +93,20 @@ export async function saveProfile(db: Db, actor: Actor, input: unknown) {
 
 // --- pluggable checks ---------------------------------------------------------------------
 
-/** Arrears of an account (欠费); billing/payments (issue 6) will plug the real one in. */
+/** Arrears of an account (欠费): open receivables past their due date (principal and charged fee unpaid). */
 export type ArrearsCheck = (q: Q, accountId: number) => Promise<{ amount: string } | null>;
-let arrearsCheck: ArrearsCheck = async () => null;
+const receivablesArrears: ArrearsCheck = async (q, accountId) => {
+  const { rows } = await sql<{ amount: string | null }>`
+    select sum(amount - principal_paid + fee_charged - fee_paid)::numeric(14,2)::text as amount
+      from receivables
+     where account_id = ${accountId} and status = 'open'
+       and due_date < (now() at time zone 'Asia/Shanghai')::date`.execute(q);
+  const a = rows[0]?.amount;
+  return a && Number(a) > 0 ? { amount: a } : null;
+};
+let arrearsCheck: ArrearsCheck = receivablesArrears;
 export function setArrearsCheck(fn: ArrearsCheck | null) {
-  arrearsCheck = fn ?? (async () => null);
+  arrearsCheck = fn ?? receivablesArrears;
 }
 export function checkArrears(q: Q, accountId: number) {
   return arrearsCheck(q, accountId);

@@ -66,14 +66,14 @@ export function register(program: Command) {
     .command('seed')
     .description('load deterministic demo data into an empty database (bulk COPY)')
     .option('--accounts <n>', 'number of accounts', '3000')
-    .option('--months <m>', 'months of history (readings, bills: added by later modules)', '12')
+    .option('--months <m>', 'months of register readings per meter (0 = none)', '24')
     .option('--seed <s>', 'random seed', '1')
     .option('--json', 'print the result as JSON')
     .action(async (o) => {
       await withDb(async (db) => {
         const { seed } = await import('../../jobs/seed.js');
         const r = await seed(db, {
-          accounts: intOpt('accounts', o.accounts, 3000, 10, 20_000_000), months: intOpt('months', o.months, 12, 0, 120), seed: intOpt('seed', o.seed, 1), collection: true,
+          accounts: intOpt('accounts', o.accounts, 3000, 10, 20_000_000), months: intOpt('months', o.months, 24, 0, 120), seed: intOpt('seed', o.seed, 1), collection: true,
           log: o.json ? undefined : (m) => console.log(m),
         });
         if (o.json) console.log(JSON.stringify(r, null, 2));

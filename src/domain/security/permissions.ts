@@ -60,7 +60,7 @@ export const BUILTIN_ROLES: RoleDef[] = [
   { code: 'administrator', zh: '系统管理员', en: 'Administrator', permissions: all },
   {
     code: 'counter_clerk', zh: '营业员', en: 'Counter clerk',
-    permissions: ['org.read', 'account.read', 'account.write', 'customer.read', 'customer.write', 'grid.read', 'meter.read', 'tariff.read', 'quote.create', 'reading.read'],
+    permissions: ['org.read', 'account.read', 'account.write', 'customer.read', 'customer.write', 'grid.read', 'meter.read', 'tariff.read', 'quote.create', 'reading.read', 'request.handle'],
   },
   {
     code: 'meter_reader', zh: '抄表员', en: 'Meter reader',

@@ -93,7 +93,7 @@ export function App() {
                   <Route path="system/roles" element={<RequireCap cap="role.read"><RolesPage /></RequireCap>} />
                   <Route path="system/audit" element={<RequireCap cap="audit.read"><AuditPage /></RequireCap>} />
                   <Route path="tariffs/*" element={<RequireCap cap="tariff.read" orCap="quote.create"><TariffsModule /></RequireCap>} />
-                  <Route path="metering/*" element={<RequireCap cap="metering.tools"><MeteringModule /></RequireCap>} />
+                  <Route path="metering/*" element={<RequireCap cap="reading.read" orCap="metering.tools"><MeteringModule /></RequireCap>} />
                   <Route path="service/*" element={<Suspense fallback={<FullPageSpin />}><ServiceModule /></Suspense>} />
                   <Route path="*" element={<NotFound />} />
                 </Route>
