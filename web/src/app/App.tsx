@@ -24,6 +24,7 @@ const AuditPage = lazy(() => import('../modules/admin/AuditPage'));
 // module pages owned by other modules, mounted here (their index routes inside)
 const TariffsModule = lazy(() => import('../modules/tariffs'));
 const MeteringModule = lazy(() => import('../modules/metering'));
+const BillingModule = lazy(() => import('../modules/billing'));
 const ServiceModule = lazy(() => import('../modules/service'));
 
 function FullPageSpin() {
@@ -94,6 +95,7 @@ export function App() {
                   <Route path="system/audit" element={<RequireCap cap="audit.read"><AuditPage /></RequireCap>} />
                   <Route path="tariffs/*" element={<RequireCap cap="tariff.read" orCap="quote.create"><TariffsModule /></RequireCap>} />
                   <Route path="metering/*" element={<RequireCap cap="reading.read" orCap="metering.tools"><MeteringModule /></RequireCap>} />
+                  <Route path="billing/*" element={<RequireCap cap="billing.run" orCap="billing.review"><BillingModule /></RequireCap>} />
                   <Route path="service/*" element={<Suspense fallback={<FullPageSpin />}><ServiceModule /></Suspense>} />
                   <Route path="*" element={<NotFound />} />
                 </Route>

@@ -79,6 +79,12 @@ export const MENU: MenuEntry[] = [
     ],
   },
   {
+    key: 'billing',
+    labelKey: 'menu.billing',
+    icon: <CalculatorOutlined />,
+    children: [{ path: '/billing/runs', labelKey: 'menu.billingRuns', icon: <FileSearchOutlined />, cap: 'billing.run' }],
+  },
+  {
     key: 'service',
     labelKey: 'menu.service',
     icon: <ProfileOutlined />,

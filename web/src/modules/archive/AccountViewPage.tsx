@@ -20,6 +20,7 @@ import { rememberAccount } from '../../app/recent';
 import { useOrgUnitLabel } from '../../app/useOrgName';
 
 const AccountReadings = lazy(() => import('../metering/AccountReadings'));
+const AccountBills = lazy(() => import('../billing/AccountBills'));
 const AccountOnDemandRead = lazy(() => import('../metering/OnDemandReadButton').then((m) => ({ default: m.AccountOnDemandRead })));
 
 function ratio(primary: unknown, secondary: unknown, given?: unknown): string {
@@ -456,6 +457,7 @@ export default function AccountViewPage() {
               <Tabs
                 items={[
                   ...(can(user, 'reading.read') && data.account?.id ? [{ key: 'readings', label: lang === 'en' ? 'Readings' : '抄表记录', children: <Suspense fallback={<Skeleton active />}><AccountReadings accountId={Number(data.account.id)} /></Suspense> }] : []),
+                  ...(can(user, 'account.read') && data.account?.id ? [{ key: 'bills', label: lang === 'en' ? 'Bills' : '账单', children: <Suspense fallback={<Skeleton active />}><AccountBills accountId={Number(data.account.id)} /></Suspense> }] : []),
                   { key: 'history', label: t('account.section.history'), children: <HistoryTable rows={data.history ?? []} refs={refs} compact={isPhone} /> },
                   { key: 'audit', label: t('account.section.audit'), children: <AuditList events={data.audit ?? []} /> },
                 ]}
