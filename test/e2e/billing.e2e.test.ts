@@ -87,7 +87,7 @@ describe.skipIf(!hasChromium)('billing runs (核算任务) in Chromium', () => {
       expect(trial.run.bills).toBeGreaterThan(0);
       await expect.poll(() => page.getByTestId('run-progress').textContent()).toContain(`${trial.progress.accountsTotal} / ${trial.progress.accountsTotal}`);
       await expect(page.getByTestId('run-approve-clean').count()).resolves.toBe(0); // trial: no approve/issue
-      const bills = (await apiGet(`/billing/runs/${trialId}/bills?pageSize=200`)).items;
+      const bills = (await apiGet(`/billing/runs/${trialId}/bills?pageSize=100`)).items;
       const rated = bills.find((b: any) => !b.exceptionCode && Number(b.amountTotal) > 0);
       expect(rated).toBeTruthy();
       const row = page.locator('tr.ant-table-row', { hasText: rated.accountNo });
