@@ -67,3 +67,14 @@ export async function migrate(db: Db, log: (m: string) => void = () => {}): Prom
   }
   return applied;
 }
+
+/**
+ * Tables that migrations fill with reference rows (holiday calendar, default rule sets …): a
+ * freshly migrated database has rows there and is still "empty" for a restore.
+ */
+export function migrationSeededTables(): Set<string> {
+  const out = new Set<string>();
+  for (const m of listMigrations()) for (const x of m.sql.matchAll(/\binsert\s+into\s+([a-z_][a-z0-9_]*)/gi)) out.add(x[1].toLowerCase());
+  out.add('schema_migrations');
+  return out;
+}
