@@ -107,11 +107,11 @@ describe.skipIf(!hasChromium)('billing runs (核算任务) in Chromium', () => {
       const clean = before.statusCounts.calculated ?? 0;
       expect(clean).toBeGreaterThan(0);
       await page.getByTestId('run-approve-clean').click();
-      await page.getByText(`将通过 ${clean} 张无标记账单，确定？`).waitFor();
+      await page.locator('.ant-modal-confirm-title', { hasText: `将通过 ${clean} 张无标记账单，确定？` }).waitFor();
       await page.locator('.ant-modal-confirm-btns .ant-btn-primary').last().click();
       await expect.poll(async () => (await apiGet(`/billing/runs/${realId}`)).statusCounts.approved ?? 0).toBe(clean);
       await page.getByTestId('run-issue').filter({ hasText: `(${clean})` }).click();
-      await page.getByText(`（${clean} 张）`).waitFor();
+      await page.locator('.ant-modal-confirm-title', { hasText: `（${clean} 张）` }).waitFor();
       await page.locator('.ant-modal-confirm-btns .ant-btn-primary').last().click();
       await expect.poll(async () => (await apiGet(`/billing/runs/${realId}`)).statusCounts.issued ?? 0, { timeout: 60_000 }).toBe(clean);
       await screenshot(page, 'billing-02-issued');
