@@ -126,7 +126,8 @@ describe.skipIf(!hasChromium)('web shell in Chromium', () => {
       await page.getByTestId('account-edit-save').click();
       await drawer.waitFor({ state: 'hidden' });
       await expect.poll(() => page.getByTestId('account-360').textContent()).toMatch(/合同容量10(\.00)? kVA/);
-      // the change is in the history
+      // the change is in the history (its tab, after 抄表记录 and 账单)
+      await page.getByRole('tab', { name: '档案变更历史' }).click();
       await expect.poll(() => page.getByTestId('account-history').textContent()).toContain('e2e: capacity check');
       await screenshot(page, '07-clerk-account-after-edit');
 

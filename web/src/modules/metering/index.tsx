@@ -40,7 +40,7 @@ export default function MeteringModule() {
       <Route path="import" element={<Need perm="reading.write"><ImportPage /></Need>} />
       <Route path="review" element={<Need perm="reading.review"><ReviewPage /></Need>} />
       <Route path="collection" element={<Need perm="reading.read"><CollectionPage /></Need>} />
-      <Route path="rules" element={<Need perm="reading.read"><RuleSetPage /></Need>} />
+      <Route path="rules" element={<Need perm="reading.review"><RuleSetPage /></Need>} />
       <Route path="dlt645" element={<Need perm={PERM_TOOLS}><FrameAnalyzerPage /></Need>} />
       <Route path="*" element={<Result status="404" title="404" subTitle={t('error.pageNotFound')} />} />
     </Routes>
