@@ -23,6 +23,8 @@ export interface MeterSimulatorOptions {
   host?: string;
   /** clock (default Date.now); tests may pass a fixed one */
   now?: () => number;
+  /** called for every well-formed request frame before it is answered (tests use it to interrupt a run at a known point) */
+  onRequest?: (address: string) => void;
 }
 
 export interface ConcentratorInfo {
@@ -97,6 +99,7 @@ export async function startMeterSimulator(o: MeterSimulatorOptions): Promise<Run
               stats.badFrames++; // a meter ignores a frame with a bad checksum
               continue;
             }
+            o.onRequest?.(item.frame.address);
             const r = handleRequest(byAddr, item.frame, { now: now(), faults, random, lateMs: o.lateMs });
             if (!r) {
               stats.noReply++;
