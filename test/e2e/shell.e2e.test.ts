@@ -15,6 +15,19 @@ interface AccountItem {
 }
 
 /** A real account number from the clerk's scope (asked through the page's own session). */
+/**
+ * Close a Select/TreeSelect popup: give it a moment to close by itself (a single select closes
+ * on pick, with an animation), else press Escape (only while it is still open: Escape on a
+ * closed popup would close the drawer around it).
+ */
+async function closePopup(page: Page, inside: ReturnType<Page['locator']>) {
+  for (let i = 0; i < 5; i++) {
+    if (await inside.waitFor({ state: 'hidden', timeout: 1000 }).then(() => true, () => false)) return;
+    await page.keyboard.press('Escape');
+  }
+  await inside.waitFor({ state: 'hidden' });
+}
+
 async function firstAccount(page: Page): Promise<AccountItem> {
   const res = await page.request.get('/api/v1/accounts?page=1&pageSize=10');
   expect(res.ok()).toBe(true);
@@ -207,11 +220,24 @@ describe.skipIf(!hasChromium)('web shell in Chromium', () => {
       await page.getByTestId('user-username').fill(username);
       await page.getByTestId('user-display-name').fill('端到端测试员');
       await page.getByTestId('user-password').fill('Voltline@2026e2e');
+      // org unit: search the tree by name, pick the node, then check the field shows it and the
+      // dropdown has closed (clicking the node while the popup was still animating left it open
+      // over the roles field)
+      const orgItem = drawer.locator('.ant-form-item').filter({ has: page.locator('#orgUnitId') });
       await drawer.locator('#orgUnitId').click();
-      await page.locator('.ant-select-tree-node-content-wrapper', { hasText: unitName }).first().click();
+      await drawer.locator('#orgUnitId').fill(unitName);
+      const node = page.locator('.ant-select-tree-node-content-wrapper', { hasText: unitName }).first();
+      await node.waitFor({ state: 'visible' });
+      await node.click();
+      await expect.poll(() => orgItem.textContent(), { timeout: 5000 }).toContain(unitName);
+      await closePopup(page, node);
+      const rolesItem = drawer.locator('.ant-form-item').filter({ has: page.locator('#roles') });
       await drawer.locator('#roles').click();
-      await page.locator('.ant-select-item-option', { hasText: '营业员' }).first().click();
-      await page.keyboard.press('Escape');
+      const option = page.locator('.ant-select-item-option', { hasText: '营业员' }).first();
+      await option.waitFor({ state: 'visible' });
+      await option.click();
+      await expect.poll(() => rolesItem.textContent(), { timeout: 5000 }).toContain('营业员');
+      await closePopup(page, option);
       await page.getByTestId('user-save').click();
       await drawer.waitFor({ state: 'hidden' });
       await page.getByTestId('users-table').getByText(username).waitFor();
