@@ -6,7 +6,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { DB } from '../db/schema.js';
-import { AppError } from '../domain/errors.js';
+import { AppError, ValidationError } from '../domain/errors.js';
 
 export interface Actor {
   userId: number | null;
@@ -65,4 +65,14 @@ export function requireScope(actor: Actor, orgPath: string, what = 'entity'): vo
   if (!inScope(actor, orgPath)) {
     throw new AppError('OUT_OF_SCOPE', `${what} is outside your data scope`, { scope: actor.orgPath });
   }
+}
+
+/** A reason for a reviewed action (edit, hold, send back …): trimmed, at most 500 characters; null when optional and blank. */
+export function checkReason(reason: unknown, required: boolean): string | null {
+  if (typeof reason === 'string' && reason.trim()) {
+    if (reason.length > 500) throw new ValidationError('reason', 'at most 500 characters');
+    return reason.trim();
+  }
+  if (required) throw new ValidationError('reason', 'required');
+  return null;
 }

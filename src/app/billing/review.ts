@@ -10,22 +10,13 @@ import type { Db } from '../../db/database.js';
 import '../../db/schema-billing.js';
 import { AppError, ValidationError } from '../../domain/errors.js';
 import { FLAG_INFO } from '../../domain/billing/review.js';
-import { inTx, requirePermission, requireScope, type Actor, type Trx } from '../context.js';
+import { checkReason, inTx, requirePermission, requireScope, type Actor, type Trx } from '../context.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { postIssuedBills } from '../payments/receivables.js';
 import { actorUnits } from './run.js';
 
 /** Days from issue to 交费截止日 per customer class; `default` for the others. Setting `billing.due_days` overrides. */
 export const DEFAULT_DUE_DAYS: Record<string, number> = { residential: 15, commercial: 15, agricultural: 15, large_industrial: 10, default: 15 };
-
-function checkReason(reason: unknown, required: boolean): string | null {
-  if (typeof reason === 'string' && reason.trim()) {
-    if (reason.length > 500) throw new ValidationError('reason', 'at most 500 characters');
-    return reason.trim();
-  }
-  if (required) throw new ValidationError('reason', 'required');
-  return null;
-}
 
 export function billOut(b: any) {
   return {

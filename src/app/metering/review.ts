@@ -8,7 +8,7 @@ import type { Db } from '../../db/database.js';
 import { AppError, ValidationError } from '../../domain/errors.js';
 import { getActiveRuleSet } from './rule-sets.js';
 import { checkReading, consumption, estimateReading, parseReadingValue, type EstimateBasis, type RuleResult } from '../../domain/metering/vee.js';
-import { inTx, requirePermission, requireScope, type Actor, type Trx } from '../context.js';
+import { checkReason, inTx, requirePermission, requireScope, type Actor, type Trx } from '../context.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { escapeLike } from '../security/users.js';
 import { Baselines, dayStart } from './baseline.js';
@@ -42,15 +42,6 @@ async function loadForReview(trx: Trx, actor: Actor, id: number) {
 
 function requireReviewable(r: { status: string }, allowed: string[] = ['pending_review']) {
   if (!allowed.includes(r.status)) throw new AppError('CONFLICT', `reading is ${r.status}, not pending review`, { status: r.status });
-}
-
-function checkReason(reason: unknown, required: boolean): string | null {
-  if (typeof reason === 'string' && reason.trim()) {
-    if (reason.length > 500) throw new ValidationError('reason', 'at most 500 characters');
-    return reason.trim();
-  }
-  if (required) throw new ValidationError('reason', 'required');
-  return null;
 }
 
 const snap = (r: any) => ({ status: r.status, value: r.value, consumption: r.consumption, flags: r.quality_flags });
