@@ -17,11 +17,18 @@
  *   PUT  /service/holidays                   { items: [{ day, kind, name, source }] }  (admin)
  *   DELETE /service/holidays/:day            (admin)
  *   GET  /service/sla-profile                the active profile;  PUT (admin) stores and activates one
+ * Administration UI (calendar-admin.ts, sla-admin.ts, account-requests.ts):
+ *   GET  /service/requests?accountId=        an account's requests (account 360 view; with status/page/pageSize only)
+ *   POST /service/holidays/import            { year, source, provisional?, holidays: [{ name, days }], workdays } replaces a year (admin)
+ *   GET  /service/sla-profiles               stored profiles, stage keys per type, defaults (admin)
+ *   POST /service/sla-profiles               validate strictly (stage keys, non-negative integers), store and activate (admin)
+ *   POST /service/sla-profiles/:code/activate  make a stored profile active (admin)
+ *   GET  /service/sla-profiles/:code/history   the profile's audit events (admin)
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { idParam, route, type Deps } from '../http.js';
-import { AppError } from '../../domain/errors.js';
+import { AppError, ValidationError } from '../../domain/errors.js';
 import { DOCUMENT_KINDS, REQUEST_TYPES, stageLimit } from '../../domain/workflow/service-requests.js';
 import { applicableStages } from '../../domain/workflow/engine.js';
 import {
@@ -29,8 +36,11 @@ import {
 } from '../../app/service/requests.js';
 import { getDocument, uploadDocument } from '../../app/service/documents.js';
 import { onTimeReport, slaCheck } from '../../app/service/report.js';
-import { activeProfile, deleteHoliday, listHolidays, saveProfile, upsertHolidays } from '../../app/service/support.js';
-import { unpublishedYears } from '../../domain/calendar/calendar.js';
+import { activeProfile, deleteHoliday, saveProfile, upsertHolidays } from '../../app/service/support.js';
+import { calendarView, importYear } from '../../app/service/calendar-admin.js';
+import { activateProfile, listProfiles, profileHistory, saveProfileStrict } from '../../app/service/sla-admin.js';
+import { ADMIN_PERMISSION } from '../../app/service/support.js';
+import { listAccountRequests } from './account-requests.js';
 
 const DOC_BODY_LIMIT = 8 * 1024 * 1024;
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
@@ -78,8 +88,14 @@ export default async function serviceRoutes(app: FastifyInstance, { db, env }: D
       status: z.string().optional(), type: z.string().optional(), stage: z.string().optional(), role: z.string().optional(), mine: bool.optional(),
       orgUnitId: z.coerce.number().int().positive().optional(), overdue: bool.optional(), q: z.string().max(100).optional(),
       page: z.coerce.number().int().min(1).max(100000).default(1), pageSize: z.coerce.number().int().min(1).max(100).default(20),
+      accountId: z.coerce.number().int().positive().optional(),
     }),
-  }, async ({ actor, query }) => listRequests(db, actor, query));
+  }, async ({ actor, query }) => {
+    if (query.accountId === undefined) return listRequests(db, actor, query);
+    const other = (['type', 'stage', 'role', 'mine', 'orgUnitId', 'overdue', 'q'] as const).find((k) => query[k] !== undefined);
+    if (other) throw new ValidationError(other, 'cannot be combined with accountId yet (accountId supports status, page, pageSize)');
+    return listAccountRequests(db, actor, { accountId: query.accountId, status: query.status, page: query.page, pageSize: query.pageSize });
+  });
 
   route(app, { method: 'GET', url: '/service/requests/:id', summary: 'A request with its stage timeline, SLA, documents and messages', tags: ['service'], params: idParam },
     async ({ actor, params }) => getRequest(db, actor, params.id));
@@ -141,7 +157,12 @@ export default async function serviceRoutes(app: FastifyInstance, { db, env }: D
   route(app, {
     method: 'GET', url: '/service/holidays', summary: 'Working-day calendar (State Council 放假调休)', tags: ['service'],
     query: z.object({ year: z.coerce.number().int().min(2000).max(2100).optional() }),
-  }, async ({ query }) => ({ ...(await listHolidays(db, query.year)), notPublished: unpublishedYears() }));
+  }, async ({ query }) => calendarView(db, query.year));
+
+  route(app, {
+    method: 'POST', url: '/service/holidays/import', summary: "Replace a year's calendar with a notice (holidays-cn.json year format)", tags: ['service'], permission: ADMIN_PERMISSION,
+    body: z.object({ year: z.unknown(), source: z.unknown(), provisional: z.unknown().optional(), holidays: z.unknown().optional(), workdays: z.unknown().optional() }),
+  }, async ({ actor, body }) => importYear(db, actor, body));
 
   route(app, {
     method: 'PUT', url: '/service/holidays', summary: 'Enter or change calendar days (a new year)', tags: ['service'], permission: 'role.write',
@@ -159,4 +180,22 @@ export default async function serviceRoutes(app: FastifyInstance, { db, env }: D
     method: 'PUT', url: '/service/sla-profile', summary: 'Store and activate an SLA profile', tags: ['service'], permission: 'role.write',
     body: z.record(z.string(), z.unknown()),
   }, async ({ actor, body }) => saveProfile(db, actor, body));
+
+  route(app, { method: 'GET', url: '/service/sla-profiles', summary: 'Stored SLA profiles, stage keys per type, defaults', tags: ['service'], permission: ADMIN_PERMISSION },
+    async ({ actor }) => listProfiles(db, actor));
+
+  route(app, {
+    method: 'POST', url: '/service/sla-profiles', summary: 'Validate (stage keys, non-negative integer limits), store and activate an SLA profile', tags: ['service'], permission: ADMIN_PERMISSION,
+    body: z.record(z.string(), z.unknown()),
+  }, async ({ actor, body }) => saveProfileStrict(db, actor, body));
+
+  route(app, {
+    method: 'POST', url: '/service/sla-profiles/:code/activate', summary: 'Make a stored SLA profile the active one', tags: ['service'], permission: ADMIN_PERMISSION,
+    params: z.object({ code: z.string() }),
+  }, async ({ actor, params }) => activateProfile(db, actor, params.code));
+
+  route(app, {
+    method: 'GET', url: '/service/sla-profiles/:code/history', summary: "An SLA profile's versions (audit events)", tags: ['service'], permission: ADMIN_PERMISSION,
+    params: z.object({ code: z.string() }),
+  }, async ({ actor, params }) => profileHistory(db, actor, params.code));
 }
