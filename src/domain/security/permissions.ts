@@ -37,8 +37,13 @@ export const PERMISSIONS: PermissionDef[] = [
   { code: 'metering.tools', module: 'metering', zh: '计量工具（报文解析）', en: 'Metering tools (frame analyzer)' },
   { code: 'billing.run', module: 'billing', zh: '电费核算', en: 'Run billing' },
   { code: 'billing.review', module: 'billing', zh: '电费审核发行', en: 'Review and issue bills' },
+  { code: 'billing.adjust', module: 'billing', zh: '退补电费申请', en: 'Create rebilling adjustments' },
+  { code: 'billing.adjust.approve', module: 'billing', zh: '退补电费审批', en: 'Approve rebilling adjustments' },
   { code: 'payment.collect', module: 'payments', zh: '收费', en: 'Collect payments' },
   { code: 'payment.supervise', module: 'payments', zh: '收费稽核', en: 'Supervise collections' },
+  { code: 'prepaid.manage', module: 'payments', zh: '预付费管理', en: 'Manage prepaid accounts' },
+  { code: 'cutoff.handle', module: 'payments', zh: '停复电工单办理', en: 'Handle cut-off and reconnection orders' },
+  { code: 'cutoff.execute', module: 'payments', zh: '停电执行(费控)', en: 'Execute cut-offs (remote control)' },
   { code: 'request.handle', module: 'service', zh: '业扩变更办理', en: 'Handle service requests' },
   { code: 'inspection.handle', module: 'inspection', zh: '用电检查', en: 'Handle inspections' },
   { code: 'stats.read', module: 'analytics', zh: '统计分析', en: 'Statistics and analytics' },
@@ -68,11 +73,11 @@ export const BUILTIN_ROLES: RoleDef[] = [
   },
   {
     code: 'billing_checker', zh: '核算员', en: 'Billing checker',
-    permissions: ['org.read', 'account.read', 'customer.read', 'grid.read', 'meter.read', 'tariff.read', 'quote.create', 'reading.read', 'reading.review', 'reading.rules', 'collection.run', 'billing.run', 'billing.review'],
+    permissions: ['org.read', 'account.read', 'customer.read', 'grid.read', 'meter.read', 'tariff.read', 'quote.create', 'reading.read', 'reading.review', 'reading.rules', 'collection.run', 'billing.run', 'billing.review', 'billing.adjust', 'billing.adjust.approve'],
   },
   {
     code: 'collector', zh: '收费员', en: 'Collector',
-    permissions: ['org.read', 'account.read', 'customer.read', 'payment.collect'],
+    permissions: ['org.read', 'account.read', 'customer.read', 'payment.collect', 'prepaid.manage', 'cutoff.handle'],
   },
   {
     code: 'service_engineer', zh: '业扩工程师', en: 'Service engineer',
@@ -88,7 +93,7 @@ export const BUILTIN_ROLES: RoleDef[] = [
   },
   {
     code: 'manager', zh: '供电所长', en: 'Manager',
-    permissions: ['org.read', 'user.read', 'audit.read', 'account.read', 'customer.read', 'grid.read', 'meter.read', 'tariff.read', 'reading.read', 'stats.read', 'payment.supervise'],
+    permissions: ['org.read', 'user.read', 'audit.read', 'account.read', 'customer.read', 'grid.read', 'meter.read', 'tariff.read', 'reading.read', 'stats.read', 'payment.supervise', 'billing.adjust.approve', 'prepaid.manage', 'cutoff.handle', 'cutoff.execute'],
   },
   { code: 'customer', zh: '客户', en: 'Customer', permissions: ['portal.self'] },
 ];
