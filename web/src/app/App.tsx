@@ -26,6 +26,7 @@ const TariffsModule = lazy(() => import('../modules/tariffs'));
 const MeteringModule = lazy(() => import('../modules/metering'));
 const BillingModule = lazy(() => import('../modules/billing'));
 const ServiceModule = lazy(() => import('../modules/service'));
+const PortalModule = lazy(() => import('../modules/portal'));
 
 function FullPageSpin() {
   return (
@@ -96,6 +97,7 @@ export function App() {
                   <Route path="tariffs/*" element={<RequireCap cap="tariff.read" orCap="quote.create"><TariffsModule /></RequireCap>} />
                   <Route path="metering/*" element={<RequireCap cap="reading.read" orCap="metering.tools"><MeteringModule /></RequireCap>} />
                   <Route path="billing/*" element={<RequireCap cap="billing.run" orCap="billing.review"><BillingModule /></RequireCap>} />
+                  <Route path="portal/*" element={<RequireCap cap="portal.self"><PortalModule /></RequireCap>} />
                   <Route path="service/*" element={<Suspense fallback={<FullPageSpin />}><ServiceModule /></Suspense>} />
                   <Route path="*" element={<NotFound />} />
                 </Route>

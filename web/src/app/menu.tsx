@@ -21,6 +21,7 @@ import {
   SettingOutlined,
   TeamOutlined,
   UserOutlined,
+  WalletOutlined,
 } from '@ant-design/icons';
 import type { User } from '../api/types';
 import type { MessageKey } from '../i18n';
@@ -84,6 +85,7 @@ export const MENU: MenuEntry[] = [
     icon: <CalculatorOutlined />,
     children: [{ path: '/billing/runs', labelKey: 'menu.billingRuns', icon: <FileSearchOutlined />, cap: 'billing.run' }],
   },
+  { path: '/portal', labelKey: 'module.portal', icon: <WalletOutlined />, cap: 'portal.self' },
   {
     key: 'service',
     labelKey: 'menu.service',
