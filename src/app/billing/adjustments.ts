@@ -342,6 +342,9 @@ export async function computeAdjustment(q: Q, actor: Actor, raw: AdjustmentInput
     if (again.exceptionCode || toFen(again.amount) !== toFen(b.amount_total)) {
       warnings.push({ code: 'NOT_REPRODUCIBLE', period: b.period, zh: `${b.period} 账单按原始数据重算为 ${again.amount} 元，与发行金额 ${b.amount_total} 元不同（电价目录已变更？）；差额按发行明细计算`, en: `${b.period}: re-rating the issued inputs gives ${again.amount}, not the issued ${b.amount_total} (catalogue changed?); the difference is taken against the issued lines` });
     }
+    if (latestAdj.has(b.id)) {
+      warnings.push({ code: 'PRIOR_ADJUSTMENT', period: b.period, zh: `${b.period} 已过账退补单 #${latestAdj.get(b.id)}：差额按该单更正后的金额计算；更正项须完整填写（相对于原始示数/档案）`, en: `${b.period}: adjustment #${latestAdj.get(b.id)} was posted; the difference is taken against its corrected lines; state every correction in full (relative to the stored readings and archive)` });
+    }
     // 2) the corrected inputs
     let code = origCode;
     let versions = origCode ? versionsOf.get(origCode) ?? [] : [];
