@@ -7,7 +7,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { Alert, Button, Card, Checkbox, Flex, Grid, Input, List, Select, Space, Table, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
-import { PlusOutlined, ReloadOutlined } from '@ant-design/icons';
+import { CalendarOutlined, FieldTimeOutlined, PlusOutlined, ReloadOutlined } from '@ant-design/icons';
 import { PageContainer } from '../../components/PageContainer';
 import { Mono } from '../../components/Mono';
 import { errorText } from '../../components/errors';
@@ -15,6 +15,7 @@ import { useI18n } from '../../i18n';
 import { useAuth } from '../../app/auth';
 import { hasPerm, serviceApi, SLA_COLORS, type QueueItem } from './api';
 import { useL, useST, type SKey } from './i18n';
+import { useAT } from './adminI18n';
 
 export function DaysLeft({ item }: { item: Pick<QueueItem, 'daysLeft' | 'slaStatus' | 'paused' | 'status'> }) {
   const st = useST();
@@ -31,6 +32,7 @@ export function DaysLeft({ item }: { item: Pick<QueueItem, 'daysLeft' | 'slaStat
 
 export default function QueuePage() {
   const st = useST();
+  const at = useAT();
   const l = useL();
   const { t } = useI18n();
   const { user } = useAuth();
@@ -82,6 +84,8 @@ export default function QueuePage() {
       extra={
         <Space>
           <Button icon={<ReloadOutlined />} onClick={() => void load()} />
+          {hasPerm(user?.permissions, 'role.write') && <Button icon={<CalendarOutlined />} onClick={() => nav('/service/calendar')} data-testid="queue-calendar">{at('adm.calendar')}</Button>}
+          {hasPerm(user?.permissions, 'role.write') && <Button icon={<FieldTimeOutlined />} onClick={() => nav('/service/sla')} data-testid="queue-sla">{at('adm.sla')}</Button>}
           {hasPerm(user?.permissions, 'request.handle') && (
             <Button type="primary" icon={<PlusOutlined />} onClick={() => nav('/service/new')} data-testid="queue-new">
               {st('svc.new')}

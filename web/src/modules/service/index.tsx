@@ -4,6 +4,8 @@
  *   /service/new       counter application with documents and acceptance slip (request.handle)
  *   /service/report    on-time rate per stage and per 供电所 (ECharts)          (stats.read or request.handle)
  *   /service/my        the customer's apply / progress page (phone width)     (portal.self)
+ *   /service/calendar  节假日日历: year month grid, edit days, import a year      (role.write; read-only for request.handle / stats.read)
+ *   /service/sla       时限配置: SLA profiles per type and stage                 (role.write)
  *   /service/:id       request detail: stage timeline, documents, actions     (any of the above, server-checked)
  */
 import { lazy, Suspense, type ReactNode } from 'react';
@@ -18,6 +20,8 @@ const NewRequestPage = lazy(() => import('./NewRequestPage'));
 const RequestDetailPage = lazy(() => import('./RequestDetailPage'));
 const ReportPage = lazy(() => import('./ReportPage'));
 const MyRequestsPage = lazy(() => import('./MyRequestsPage'));
+const CalendarPage = lazy(() => import('./CalendarPage'));
+const SlaProfilesPage = lazy(() => import('./SlaProfilesPage'));
 
 function Need({ perms, children }: { perms: string[]; children: ReactNode }) {
   const { user } = useAuth();
@@ -34,6 +38,8 @@ export default function ServiceModule() {
       <Route path="new" element={<Need perms={['request.handle']}><NewRequestPage /></Need>} />
       <Route path="report" element={<Need perms={['stats.read', 'request.handle']}><ReportPage /></Need>} />
       <Route path="my" element={<Need perms={['portal.self']}><MyRequestsPage /></Need>} />
+      <Route path="calendar" element={<Need perms={['role.write', 'request.handle', 'stats.read']}><CalendarPage /></Need>} />
+      <Route path="sla" element={<Need perms={['role.write']}><SlaProfilesPage /></Need>} />
       <Route path=":id" element={<Need perms={['request.handle', 'stats.read', 'portal.self']}><RequestDetailPage /></Need>} />
       <Route path="*" element={<Result status="404" title="404" subTitle={t('error.pageNotFound')} />} />
     </Routes>
