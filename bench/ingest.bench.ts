@@ -391,6 +391,34 @@ export async function run(args: string[]): Promise<void> {
       await sql`drop table if exists register_readings_bench_raw`.execute(db.kysely);
     }
 
+    // ---- experiment (--variants): the floor under other index layouts -------------------------
+    const variants: Record<string, { seconds: number; rowsPerSecond: number }> = {};
+    if (onPg && args.includes('--variants')) {
+      const layouts: Record<string, string[]> = {
+        'no secondary indexes': [],
+      };
+      for (const [name, ddl] of Object.entries(layouts)) {
+        await sql`drop table if exists register_readings_bench_v`.execute(db.kysely);
+        await sql`create table register_readings_bench_v (like register_readings including all excluding indexes)`.execute(db.kysely);
+        await sql`alter table register_readings_bench_v add primary key (account_id, id)`.execute(db.kysely);
+        for (const d of ddl) await sql.raw(d).execute(db.kysely);
+        try {
+          const t1 = performance.now();
+          const raw = await CopyPool.open(db, streamsN, 'register_readings_bench_v', superuser);
+          try {
+            for (const p of allParts) await raw.write(p);
+            await raw.finish();
+          } finally {
+            await raw.close(false);
+          }
+          const secs = (performance.now() - t1) / 1000;
+          variants[name] = { seconds: +secs.toFixed(2), rowsPerSecond: Math.round(stored / secs) };
+        } finally {
+          await sql`drop table if exists register_readings_bench_v`.execute(db.kysely);
+        }
+      }
+    }
+
     // ---- interval ingest ---------------------------------------------------------------------
     const month = '2024-12';
     const existed = (await sql<{ n: number }>`select count(*)::int8 as n from pg_class where relname = ${partitionName(month)}`.execute(db.kysely)).rows[0].n > 0;
@@ -420,6 +448,7 @@ export async function run(args: string[]): Promise<void> {
         clientCpuSeconds: +cpuValidated.toFixed(2), clientCpuReadingsPerSecond: Math.round(input.n / cpuValidated) },
       rawCopy: { seconds: +tRaw.toFixed(2), rowsPerSecond: Math.round(stored / tRaw) },
       ratioValidatedToRaw: +((stored / tValidated) / (stored / tRaw)).toFixed(2),
+      ...(Object.keys(variants).length ? { floorVariants: variants } : {}),
       intervals: { rows: ivRows.length, stored: iv.stored, rejected: iv.rejected.length, seconds: +tIv.toFixed(2), rowsPerSecond: Math.round(ivRows.length / tIv) },
     };
     console.log(JSON.stringify(out, null, 2));
