@@ -26,6 +26,7 @@ const TariffsModule = lazy(() => import('../modules/tariffs'));
 const MeteringModule = lazy(() => import('../modules/metering'));
 const BillingModule = lazy(() => import('../modules/billing'));
 const ServiceModule = lazy(() => import('../modules/service'));
+const PaymentsModule = lazy(() => import('../modules/payments'));
 const PortalModule = lazy(() => import('../modules/portal'));
 
 function FullPageSpin() {
@@ -99,6 +100,8 @@ export function App() {
                   <Route path="billing/*" element={<RequireCap cap="billing.run" orCap="billing.review"><BillingModule /></RequireCap>} />
                   <Route path="portal/*" element={<RequireCap cap="portal.self"><PortalModule /></RequireCap>} />
                   <Route path="service/*" element={<Suspense fallback={<FullPageSpin />}><ServiceModule /></Suspense>} />
+                  {/* payments checks payment.collect / payment.supervise itself (not in the capability table yet) */}
+                  <Route path="payments/*" element={<Suspense fallback={<FullPageSpin />}><PaymentsModule /></Suspense>} />
                   <Route path="*" element={<NotFound />} />
                 </Route>
               </Routes>

@@ -32,6 +32,8 @@ export interface MenuLeaf {
   labelKey: MessageKey;
   icon: ReactNode;
   cap?: Capability;
+  /** raw permission codes, any of which shows the entry (for codes not in the capability table) */
+  perms?: string[];
 }
 
 export interface MenuGroup {
@@ -76,6 +78,7 @@ export const MENU: MenuEntry[] = [
       { path: '/metering/review', labelKey: 'menu.readingReview', icon: <FileSearchOutlined />, cap: 'reading.review' },
       { path: '/metering/collection', labelKey: 'menu.collection', icon: <WifiOutlined />, cap: 'reading.read' },
       { path: '/metering/rules', labelKey: 'menu.veeRules', icon: <ControlOutlined />, cap: 'reading.review' },
+      { path: '/metering/missing', labelKey: 'menu.missingReadings', icon: <WarningOutlined />, cap: 'reading.review' },
       { path: '/metering/dlt645', labelKey: 'menu.frameAnalyzer', icon: <ExperimentOutlined />, cap: 'metering.tools' },
     ],
   },
@@ -84,6 +87,18 @@ export const MENU: MenuEntry[] = [
     labelKey: 'menu.billing',
     icon: <CalculatorOutlined />,
     children: [{ path: '/billing/runs', labelKey: 'menu.billingRuns', icon: <FileSearchOutlined />, cap: 'billing.run' }],
+  },
+  {
+    // labels: the Chinese text stands in until menu.payments* keys are in i18n/messages.ts
+    key: 'payments',
+    labelKey: '收费管理' as MessageKey,
+    icon: <DollarOutlined />,
+    children: [
+      { path: '/payments/counter', labelKey: '柜台收费' as MessageKey, icon: <CalculatorOutlined />, perms: ['payment.collect'] },
+      { path: '/payments/supervise', labelKey: '收费稽核' as MessageKey, icon: <AuditOutlined />, perms: ['payment.supervise'] },
+      { path: '/payments/reconciliation', labelKey: '对账' as MessageKey, icon: <SwapOutlined />, perms: ['payment.collect', 'payment.supervise'] },
+      { path: '/payments/arrears', labelKey: '欠费管理' as MessageKey, icon: <FileSearchOutlined />, perms: ['payment.collect', 'payment.supervise'] },
+    ],
   },
   { path: '/portal', labelKey: 'module.portal', icon: <WalletOutlined />, cap: 'portal.self' },
   {
@@ -118,7 +133,7 @@ export function visibleMenu(user: User | null): MenuEntry[] {
   const out: MenuEntry[] = [];
   for (const e of MENU) {
     if (isGroup(e)) {
-      const children = e.children.filter((c) => !c.cap || can(user, c.cap));
+      const children = e.children.filter((c) => (!c.cap || can(user, c.cap)) && (!c.perms || c.perms.some((p) => user?.permissions?.includes(p) || user?.permissions?.includes('*'))));
       if (children.length) out.push({ ...e, children });
     } else if (!e.cap || can(user, e.cap)) out.push(e);
   }

@@ -21,6 +21,8 @@ import { useOrgUnitLabel } from '../../app/useOrgName';
 
 const AccountReadings = lazy(() => import('../metering/AccountReadings'));
 const AccountBills = lazy(() => import('../billing/AccountBills'));
+const AccountRequests = lazy(() => import('../service/AccountRequests'));
+const AccountPayments = lazy(() => import('../payments/AccountPayments'));
 const AccountOnDemandRead = lazy(() => import('../metering/OnDemandReadButton').then((m) => ({ default: m.AccountOnDemandRead })));
 
 function ratio(primary: unknown, secondary: unknown, given?: unknown): string {
@@ -458,6 +460,8 @@ export default function AccountViewPage() {
                 items={[
                   ...(can(user, 'reading.read') && data.account?.id ? [{ key: 'readings', label: lang === 'en' ? 'Readings' : '抄表记录', children: <Suspense fallback={<Skeleton active />}><AccountReadings accountId={Number(data.account.id)} /></Suspense> }] : []),
                   ...(can(user, 'account.read') && data.account?.id ? [{ key: 'bills', label: lang === 'en' ? 'Bills' : '账单', children: <Suspense fallback={<Skeleton active />}><AccountBills accountId={Number(data.account.id)} /></Suspense> }] : []),
+                  ...((can(user, 'request.handle') || can(user, 'stats.read')) && data.account?.id ? [{ key: 'service', label: lang === 'en' ? 'Service requests' : '业扩工单', children: <Suspense fallback={<Skeleton active />}><AccountRequests accountId={Number(data.account.id)} /></Suspense> }] : []),
+                  ...(data.account?.accountNo ? [{ key: 'payments', label: lang === 'en' ? 'Payments' : '缴费记录', children: <Suspense fallback={<Skeleton active />}><AccountPayments accountNo={String(data.account.accountNo)} /></Suspense> }] : []),
                   { key: 'history', label: t('account.section.history'), children: <HistoryTable rows={data.history ?? []} refs={refs} compact={isPhone} /> },
                   { key: 'audit', label: t('account.section.audit'), children: <AuditList events={data.audit ?? []} /> },
                 ]}
