@@ -22,6 +22,7 @@ import { writeAudit } from '../audit/write-audit.js';
 import { today, trimDec } from '../archive/accounts.js';
 import { checkMeterInput } from '../archive/meters.js';
 import { checkArrears, runClosingSettlement } from './support.js';
+import { checkFinalReadings } from '../billing/final-bill.js';
 
 export interface EffectCtx {
   trx: Trx;
@@ -172,16 +173,16 @@ async function createConnection(c: EffectCtx, opts: { accountNo: string; custome
   return { accountId: acc.id, accountNo, meteringPointId: mp.id, meterId: meter.id, initialReadings: readings };
 }
 
-async function removeMeters(c: EffectCtx, accountId: number, on: string, finalReading: string) {
+async function removeMeters(c: EffectCtx, accountId: number, on: string, finalReading: string, all: Record<string, string> = { TOTAL: finalReading }) {
   const { trx } = c;
   const active = await trx.selectFrom('meter_installations').selectAll().where('account_id', '=', accountId).where('removed_on', 'is', null).execute();
   for (const inst of active) {
     if (on < inst.installed_on) throw new ValidationError('data.effectiveOn', `must not be before the meter was installed (${inst.installed_on})`);
     const init = (inst.initial_readings as Record<string, string>)?.TOTAL;
     if (init !== undefined && Number(finalReading) < Number(init)) throw new ValidationError('data.finalReading', `is below the meter's initial reading ${init}`);
-    await trx.updateTable('meter_installations').set({ removed_on: on, final_readings: JSON.stringify({ TOTAL: finalReading }) }).where('id', '=', inst.id).execute();
+    await trx.updateTable('meter_installations').set({ removed_on: on, final_readings: JSON.stringify(all) }).where('id', '=', inst.id).execute();
     await trx.updateTable('meters').set({ status: 'removed', updated_at: c.now }).where('id', '=', inst.meter_id).execute();
-    await writeAudit(trx, c.actor, { action: 'meter.remove', entityType: 'account', entityId: accountId, after: { installationId: inst.id, meterId: inst.meter_id, removedOn: on, finalReadings: { TOTAL: finalReading }, serviceRequest: c.request.request_no } }, c.now);
+    await writeAudit(trx, c.actor, { action: 'meter.remove', entityType: 'account', entityId: accountId, after: { installationId: inst.id, meterId: inst.meter_id, removedOn: on, finalReadings: all, serviceRequest: c.request.request_no } }, c.now);
   }
   return active.length;
 }
@@ -358,11 +359,15 @@ export const EFFECTS: Record<string, (c: EffectCtx) => Promise<EffectResult>> = 
   async close_account(c) {
     const accountId = needAccount(c);
     const on = checkDate('data.effectiveOn', c.data.effectiveOn);
-    const finalReading = reading(c.data, 'finalReading');
-    const removed = await removeMeters(c, accountId, on, finalReading);
+    // TOTAL (data.finalReading) and, for a TOU meter, the other registers (data.finalReadings)
+    const finalReadings = c.data.finalReadings !== undefined
+      ? checkFinalReadings({ ...(c.data.finalReading !== undefined ? { TOTAL: reading(c.data, 'finalReading') } : {}), ...(c.data.finalReadings as object) })
+      : { TOTAL: reading(c.data, 'finalReading') };
+    const finalReading = finalReadings.TOTAL;
+    const removed = await removeMeters(c, accountId, on, finalReading, finalReadings);
     await patchAccountTx(c, accountId, [{ from: on, patch: { status: 'closed' } }], `close (${c.request.request_no})`, { closed_on: on });
-    const settlement = await runClosingSettlement(c.trx, { accountId, closedOn: on, finalReadings: { TOTAL: finalReading }, requestId: c.request.id });
-    return { effect: 'close_account', effectiveOn: on, accountId, summary: { metersRemoved: removed, finalReadings: { TOTAL: finalReading }, settlement } };
+    const settlement = await runClosingSettlement(c.trx, { accountId, closedOn: on, finalReadings, requestId: c.request.id, requestNo: c.request.request_no, actor: c.actor, now: c.now, data: c.data });
+    return { effect: 'close_account', effectiveOn: on, accountId, summary: { metersRemoved: removed, finalReadings, settlement } };
   },
 
   async change_voltage(c) {

@@ -13,6 +13,8 @@ import { inTx, requirePermission, type Actor, type Q, type Trx } from '../contex
 import type { Db } from '../../db/database.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { today } from '../archive/accounts.js';
+import { issueFinalBill, type FinalBillResult } from '../billing/final-bill.js';
+import { checkRefundPayee, settleCredit } from '../payments/refunds.js';
 
 /** Administrators edit the calendar and SLA profiles (rule sets). */
 export const ADMIN_PERMISSION = 'role.write';
@@ -113,17 +115,74 @@ export function checkArrears(q: Q, accountId: number) {
 }
 
 /**
- * 销户 final settlement hook: final bill on the final reading and refund of any credit. Billing
- * and payments are not built yet, so the default records `pending`; issue 6 registers the real
- * one with setClosingSettlementHook. It runs inside the closing transaction.
+ * 销户 final settlement, run inside the closing transaction after the meters were removed and
+ * the account closed: the final bill (src/app/billing/final-bill.ts, rated like a billing run,
+ * issued and posted as a receivable at once), then the account's credit is applied to open
+ * receivables and the rest refunded (src/app/payments/refunds.ts: `refund` ledger entry,
+ * balance zero, refund record pending until a collector pays it out). A debit balance (arrears,
+ * or a final bill larger than the credit) refuses the 销户 — nothing is written — unless the
+ * request data says `payAtCounter: true` (the customer settles at the counter; the receivables
+ * stay open there). When the final bill cannot be rated (exception list, e.g. a TOU tariff with
+ * only a TOTAL final reading) the settlement is `pending`: the bill waits for the checker and no
+ * refund is made yet. Tests may replace the hook (setClosingSettlementHook).
  */
-export type ClosingSettlementHook = (trx: Trx, p: { accountId: number; closedOn: string; finalReadings: Record<string, string>; requestId: number }) =>
-  Promise<{ status: 'pending' | 'done'; note: string; finalBillId?: number; refundAmount?: string }>;
-let closingHook: ClosingSettlementHook = async () => ({ status: 'pending', note: 'final bill and credit refund: waiting for billing/payments (issue 6)' });
-export function setClosingSettlementHook(fn: ClosingSettlementHook | null) {
-  closingHook = fn ?? (async () => ({ status: 'pending', note: 'final bill and credit refund: waiting for billing/payments (issue 6)' }));
+export interface ClosingSettlementInput {
+  accountId: number;
+  closedOn: string;
+  finalReadings: Record<string, string>;
+  requestId: number;
+  requestNo: string;
+  actor: Actor;
+  now: Date;
+  data: Record<string, unknown>;
 }
-export function runClosingSettlement(trx: Trx, p: Parameters<ClosingSettlementHook>[1]) {
+export interface ClosingSettlementResult {
+  status: 'pending' | 'done';
+  note: string;
+  finalBillId?: number;
+  finalBill?: FinalBillResult;
+  refundAmount?: string;
+  refundId?: number;
+  creditApplied?: string;
+  balance?: string;
+  payAtCounter?: boolean;
+}
+export type ClosingSettlementHook = (trx: Trx, p: ClosingSettlementInput) => Promise<ClosingSettlementResult>;
+
+export const defaultClosingSettlement: ClosingSettlementHook = async (trx, p) => {
+  const payAtCounter = p.data.payAtCounter === true;
+  if (p.data.payAtCounter !== undefined && typeof p.data.payAtCounter !== 'boolean') throw new ValidationError('data.payAtCounter', 'must be true or false');
+  const acc = await trx.selectFrom('accounts').select(['name', 'phone']).where('id', '=', p.accountId).executeTakeFirstOrThrow();
+  const payee = checkRefundPayee(p.data.refund, { name: acc.name, phone: acc.phone });
+  const fb = await issueFinalBill(trx, p.actor, { accountId: p.accountId, closedOn: p.closedOn, finalReadings: p.finalReadings, requestNo: p.requestNo, requestId: p.requestId }, p.now);
+  const refuse = (balance: string) => {
+    throw new AppError('CONFLICT', `account balance after the final bill (${fb.amount} 元) is a debit of ${balance} 元: the customer pays at the counter first (data.payAtCounter), otherwise 销户 cannot complete`, {
+      field: 'data.payAtCounter', arrears: balance, finalBillAmount: fb.amount,
+    });
+  };
+  if (fb.status === 'review') {
+    const { rows } = await sql<{ b: string }>`select coalesce(sum(amount), 0)::numeric(14,2)::text as b from ledger_entries where account_id = ${p.accountId}`.execute(trx);
+    if (Number(rows[0].b) > 0 && !payAtCounter) refuse(rows[0].b);
+    return {
+      status: 'pending', finalBillId: fb.billId, finalBill: fb, balance: rows[0].b, payAtCounter,
+      note: `final bill ${fb.billId} (${fb.period}) is on the exception list (${fb.exceptionCode}: ${fb.exceptionMessage}); settle the credit after it is issued`,
+    };
+  }
+  const s = await settleCredit(trx, p.actor, { accountId: p.accountId, payee, reason: `销户 ${p.requestNo}`, serviceRequestId: p.requestId, finalBillId: fb.billId }, p.now);
+  if (Number(s.balance) > 0 && !payAtCounter) refuse(s.balance);
+  return {
+    status: 'done', finalBillId: fb.billId, finalBill: fb, creditApplied: s.creditApplied, balance: s.balance, payAtCounter,
+    ...(s.refund ? { refundAmount: s.refund.amount, refundId: s.refund.id } : { refundAmount: '0.00' }),
+    note: s.refund
+      ? `final bill ${fb.amount} 元 issued; credit ${s.creditApplied} 元 applied; refund ${s.refund.amount} 元 (${s.refund.method}) pending payout`
+      : Number(s.balance) > 0 ? `final bill ${fb.amount} 元 issued; ${s.balance} 元 to pay at the counter` : `final bill ${fb.amount} 元 issued; balance settled`,
+  };
+};
+let closingHook: ClosingSettlementHook = defaultClosingSettlement;
+export function setClosingSettlementHook(fn: ClosingSettlementHook | null) {
+  closingHook = fn ?? defaultClosingSettlement;
+}
+export function runClosingSettlement(trx: Trx, p: ClosingSettlementInput) {
   return closingHook(trx, p);
 }
 
