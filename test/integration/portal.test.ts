@@ -120,6 +120,13 @@ describe.each(engines())('customer portal on %s', (engine) => {
     expect(d.body.pdfUrl).toBe(`/api/v1/bills/${billA}/pdf`);
     expect(Array.isArray(d.body.readings)).toBe(true);
     expect((await t.call('GET', '/api/v1/portal/bills/999999999', { cookie })).status).toBe(404);
+    // the bill PDF the page links to (billing's endpoint) answers the customer for their own bill only
+    const pdf = await t.app.inject({ method: 'GET', url: `/api/v1/bills/${billA}/pdf`, headers: { cookie } });
+    expect(pdf.statusCode).toBe(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    const otherBill = await k().selectFrom('bills').select('id').where('account_id', '=', other.id).executeTakeFirstOrThrow();
+    const otherPdf = await t.call('GET', `/api/v1/bills/${otherBill.id}/pdf`, { cookie });
+    expect(otherPdf.status).toBe(403);
   });
 
   it('usage: monthly kWh from accepted readings, last year alongside; months validated', async () => {
