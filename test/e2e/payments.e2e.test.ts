@@ -1,0 +1,257 @@
+/**
+ * Browser journeys of the collector (收费员) and the supervisor (供电所长, payment.supervise) on a
+ * real `voltline serve` with demo data (user-journeys.md, 收费员 1-2):
+ *  - setup (API, as the billing checker): a real billing run for the smallest 城关 route is
+ *    issued, so its accounts owe their bills (receivables);
+ *  - desktop: the collector opens a shift with a float, finds an account that owes by 户号,
+ *    takes its amount due in cash with change, the receipt PDF answers 200 application/pdf,
+ *    takes a card payment and voids it with a reason, sees the payment on the account's 缴费记录
+ *    tab, closes the shift with the matching cash count (difference 0.00);
+ *  - the supervisor approves the shift in 收费稽核;
+ *  - phone 375 px (走收): the collector opens a shift and takes a payment without horizontal scroll.
+ * Screenshots: test-output/e2e/payments-*.png.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { buildUi, hasChromium, launchBrowser, login, newDesktop, newPhone, PASSWORD, screenshot, startServer, trackErrors, type TestServer } from './support.js';
+
+const lastPeriod = () => {
+  const now = new Date(Date.now() + 8 * 3_600_000);
+  const y = now.getUTCFullYear();
+  const m = now.getUTCMonth();
+  return m === 0 ? `${y - 1}-12` : `${y}-${String(m).padStart(2, '0')}`;
+};
+
+/** exact decimal-string arithmetic in fen (the test never uses floats for money) */
+const fen = (s: string) => {
+  const [i, f = ''] = s.split('.');
+  return BigInt(i) * 100n + BigInt((f + '00').slice(0, 2));
+};
+const str = (f: bigint) => {
+  const s = f.toString().padStart(3, '0');
+  return `${s.slice(0, -2)}.${s.slice(-2)}`;
+};
+const shown = (f: bigint) => {
+  const [i, d] = str(f).split('.');
+  return `¥${i.replace(/\B(?=(\d{3})+$)/g, ',')}.${d}`;
+};
+
+describe.skipIf(!hasChromium)('payments (收费) in Chromium', () => {
+  let server: TestServer;
+  let browser: Browser;
+  const cookies = new Map<string, string>();
+  let owing: Array<{ accountId: number; accountNo: string }> = [];
+  let shiftId = 0;
+
+  async function api(user: string, method: string, url: string, body?: unknown): Promise<any> {
+    if (!cookies.has(user)) {
+      const r = await fetch(`${server.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password: PASSWORD }) });
+      expect(r.status).toBe(200);
+      cookies.set(user, String(r.headers.get('set-cookie')).split(';')[0]);
+    }
+    const r = await fetch(`${server.baseUrl}/api/v1${url}`, { method, headers: { cookie: cookies.get(user)!, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const json = await r.json();
+    if (!r.ok) throw new Error(`${method} ${url} -> ${r.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  const noHorizontalScroll = (page: Page) => page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+
+  beforeAll(async () => {
+    buildUi();
+    server = await startServer();
+    browser = await launchBrowser();
+    // issued bills = what the demo accounts owe
+    const routes = (await api('checker', 'GET', '/metering/routes')).items;
+    const route = routes.filter((r: any) => r.orgUnit.name === '城关供电所' && r.accountCount > 0).sort((a: any, b: any) => a.accountCount - b.accountCount)[0];
+    expect(route).toBeTruthy();
+    const { run } = await api('checker', 'POST', '/billing/runs', { period: lastPeriod(), trial: false, routeIds: [route.id] });
+    await expect.poll(async () => (await api('checker', 'GET', `/billing/runs/${run.id}`)).run.status, { timeout: 300_000, interval: 1000 }).toBe('review');
+    await api('checker', 'POST', `/billing/runs/${run.id}/approve-clean`, {});
+    await api('checker', 'POST', `/billing/runs/${run.id}/issue`, {});
+    const bills = (await api('checker', 'GET', `/billing/runs/${run.id}/bills?status=issued&pageSize=100`)).items.filter((b: any) => fen(String(b.amountTotal)) > 0n);
+    owing = bills.slice(0, 4).map((b: any) => ({ accountId: b.accountId, accountNo: b.accountNo }));
+    expect(owing.length).toBeGreaterThanOrEqual(3);
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('collector: open shift, cash payment with change, receipt PDF, void with reason, 缴费记录, close shift (日结) matching', async () => {
+    const ctx = await newDesktop(browser, server.baseUrl);
+    const page = await ctx.newPage();
+    const errors = trackErrors(page);
+    try {
+      await login(page, 'collector');
+      const menu = page.getByTestId('side-menu');
+      if (!(await menu.getByText('柜台收费').isVisible())) await menu.getByText('收费管理').click();
+      await menu.getByText('柜台收费').click();
+      await page.waitForURL('**/payments/counter');
+
+      // 开班 with a float of 200.00
+      await page.getByTestId('shift-float').fill('200.00');
+      await page.getByTestId('shift-open').click();
+      await page.getByTestId('shift-no').waitFor();
+      shiftId = Number((await page.getByTestId('shift-no').textContent())!.replace(/\D/g, ''));
+      expect(shiftId).toBeGreaterThan(0);
+
+      // find the account by 户号; what it owes today
+      const acc = owing[0];
+      const due = await api('collector', 'GET', `/payments/accounts/${acc.accountNo}/due`);
+      expect(fen(due.amountDue)).toBeGreaterThan(0n);
+      await page.getByTestId('due-search-input').fill(acc.accountNo);
+      await page.getByTestId('due-search-input').press('Enter');
+      const result = page.getByTestId(`due-${acc.accountNo}`);
+      await result.waitFor();
+      expect(await result.getByTestId('due-amount').textContent()).toContain(shown(fen(due.amountDue)));
+      await page.getByTestId(`add-${acc.accountNo}`).click();
+      expect(await page.getByTestId(`cart-amount-${acc.accountNo}`).inputValue()).toBe(due.amountDue);
+      expect(await page.getByTestId('cart-total').textContent()).toBe(shown(fen(due.amountDue)));
+
+      // cash: tendered rounds up to the next 100 yuan; change shown before and after posting
+      const tendered = (fen(due.amountDue) / 10000n + 1n) * 10000n;
+      const change = tendered - fen(due.amountDue);
+      await page.getByTestId('pay-tendered').fill(str(tendered));
+      expect(await page.getByTestId('pay-change').textContent()).toBe(shown(change));
+      await page.getByTestId('pay-submit').click();
+      await page.getByTestId('receipt-no').waitFor();
+      const receiptNo = (await page.getByTestId('receipt-no').textContent())!.trim();
+      expect(receiptNo).toMatch(/^SJ\d{8}\d+$/);
+      expect(await page.getByTestId('receipt-change').textContent()).toBe(shown(change));
+      await screenshot(page, 'payments-01-receipt');
+
+      // the receipt PDF (same session as the page)
+      const pdf = await page.request.get(`/api/v1/payments/receipts/${receiptNo}/pdf`);
+      expect(pdf.status()).toBe(200);
+      expect(pdf.headers()['content-type']).toBe('application/pdf');
+      expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
+      const dl = await page.getByTestId('receipt-download').getAttribute('href');
+      expect(dl).toBe(`/api/v1/payments/receipts/${receiptNo}/pdf`);
+      const after = await api('collector', 'GET', `/payments/accounts/${acc.accountNo}/due`);
+      expect(after.amountDue).toBe('0.00');
+
+      // a mistaken card payment for another account, voided with a reason
+      await page.getByTestId('receipt-next').click();
+      const acc2 = owing[1];
+      await page.getByTestId('due-search-input').fill(acc2.accountNo);
+      await page.getByTestId('due-search-input').press('Enter');
+      await page.getByTestId(`add-${acc2.accountNo}`).click();
+      await page.getByTestId(`cart-amount-${acc2.accountNo}`).fill('1.00');
+      await page.getByTestId('pay-method').getByText('银行卡').click();
+      await page.getByTestId('pay-submit').click();
+      await page.getByTestId('receipt-no').waitFor();
+      const shift = await api('collector', 'GET', `/payments/shifts/${shiftId}`);
+      const card = shift.items.find((p: any) => p.method === 'card' && p.status === 'posted');
+      expect(card).toBeTruthy();
+      await page.getByTestId(`void-${card.paymentId}`).click();
+      await page.getByTestId('void-ok').click();
+      await page.getByText('请填写原因（至少 2 个字）').waitFor(); // no reason: refused in the dialog
+      await page.getByTestId('void-reason').fill('刷卡金额录错');
+      await page.getByTestId('void-ok').click();
+      await page.getByTestId(`shift-payment-${card.paymentId}`).getByText('已作废').waitFor();
+      expect(await page.getByTestId(`shift-payment-${card.paymentId}`).textContent()).toContain('刷卡金额录错');
+      expect((await api('collector', 'GET', `/payments/shifts/${shiftId}`)).voided).toEqual({ count: 1, amount: '1.00' });
+      await screenshot(page, 'payments-02-voided');
+
+      // the account 360 view: 缴费记录 tab
+      await page.goto(`/archive/accounts/${acc.accountId}`);
+      await page.getByRole('tab', { name: '缴费记录' }).click();
+      const rows = page.getByTestId('account-payments');
+      await rows.getByText(receiptNo).waitFor();
+      expect(await rows.textContent()).toContain('已入账');
+      await screenshot(page, 'payments-03-account-tab');
+
+      // 日结: expected = float + cash; counted the same -> difference 0.00
+      await page.goto('/payments/counter');
+      await page.getByTestId('shift-close').click();
+      const expected = fen('200.00') + fen(due.amountDue);
+      await expect.poll(() => page.getByTestId('close-expected').textContent()).toBe(shown(expected));
+      await page.getByTestId('close-counted').fill(str(expected - 100n));
+      expect(await page.getByTestId('close-difference').textContent()).toBe('-¥1.00');
+      await page.getByTestId('close-reason').waitFor(); // a difference asks for a reason
+      await page.getByTestId('close-counted').fill(str(expected));
+      expect(await page.getByTestId('close-difference').textContent()).toBe('¥0.00');
+      await page.getByTestId('close-ok').click();
+      const report = page.getByTestId('last-closed');
+      await report.waitFor();
+      expect(await report.getByTestId('report-expected').textContent()).toBe(shown(expected));
+      expect(await report.getByTestId('report-counted').textContent()).toBe(shown(expected));
+      expect(await report.getByTestId('report-difference').textContent()).toBe('¥0.00');
+      expect((await api('collector', 'GET', `/payments/shifts/${shiftId}`)).status).toBe('closed');
+      await screenshot(page, 'payments-04-closed');
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  }, 600_000);
+
+  it('supervisor (manager, payment.supervise): sees the 日结 figures and approves the shift', async () => {
+    expect(shiftId).toBeGreaterThan(0);
+    const ctx = await newDesktop(browser, server.baseUrl);
+    const page = await ctx.newPage();
+    const errors = trackErrors(page);
+    try {
+      await login(page, 'manager');
+      const menu = page.getByTestId('side-menu');
+      if (!(await menu.getByText('收费稽核').isVisible())) await menu.getByText('收费管理').click();
+      await expect(menu.getByText('柜台收费').count()).resolves.toBe(0); // no payment.collect
+      await menu.getByText('收费稽核').click();
+      await page.waitForURL('**/payments/supervise');
+      const card = page.getByTestId(`sup-shift-${shiftId}`);
+      await card.waitFor();
+      expect(await card.getByTestId('report-difference').textContent()).toBe('¥0.00');
+      await screenshot(page, 'payments-05-supervise');
+      // reject needs a reason; then approve
+      await card.getByTestId(`shift-reject-${shiftId}`).click();
+      await page.getByTestId('decide-ok').click();
+      await page.getByTestId('decide-error').waitFor();
+      await page.locator('.ant-modal-close').click();
+      await card.getByTestId(`shift-approve-${shiftId}`).click();
+      await page.getByTestId('decide-note').fill('现金核对无误');
+      await page.getByTestId('decide-ok').click();
+      await expect.poll(async () => (await api('manager', 'GET', `/payments/shifts/${shiftId}`)).status).toBe('approved');
+      await expect.poll(() => page.getByTestId(`sup-shift-${shiftId}`).count()).toBe(0); // left the to-approve list
+      // arrears page opens (no bill of the demo data is overdue yet: every bucket is a number)
+      await page.goto('/payments/arrears');
+      await page.getByTestId('arr-totals').waitFor();
+      expect(await page.getByTestId('arr-buckets').textContent()).toContain('180天以上');
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  }, 300_000);
+
+  it('phone 375 px (走收): the collector opens a shift and takes a payment without horizontal scroll', async () => {
+    const ctx = await newPhone(browser, server.baseUrl);
+    const page = await ctx.newPage();
+    const errors = trackErrors(page);
+    try {
+      await login(page, 'collector');
+      await page.goto('/payments/counter');
+      await page.getByTestId('shift-open').waitFor();
+      expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(0);
+      await page.getByTestId('shift-float').fill('50');
+      await page.getByTestId('shift-open').click();
+      await page.getByTestId('shift-no').waitFor();
+      const acc = owing[2];
+      const due = await api('collector', 'GET', `/payments/accounts/${acc.accountNo}/due`);
+      await page.getByTestId('due-search-input').fill(acc.accountNo);
+      await page.getByTestId('due-search-input').press('Enter');
+      await page.getByTestId(`add-${acc.accountNo}`).click();
+      await page.getByTestId('pay-method').getByText('扫码').click();
+      expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(0);
+      await screenshot(page, 'payments-06-phone-cart');
+      await page.getByTestId('pay-submit').click();
+      await page.getByTestId('receipt-no').waitFor();
+      expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(0);
+      const shift = await api('collector', 'GET', '/payments/shifts/current');
+      expect(shift.shift.byMethod.qr).toEqual({ count: 1, amount: due.amountDue });
+      await screenshot(page, 'payments-07-phone-receipt');
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  }, 300_000);
+});
