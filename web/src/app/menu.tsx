@@ -86,7 +86,11 @@ export const MENU: MenuEntry[] = [
     key: 'billing',
     labelKey: 'menu.billing',
     icon: <CalculatorOutlined />,
-    children: [{ path: '/billing/runs', labelKey: 'menu.billingRuns', icon: <FileSearchOutlined />, cap: 'billing.run' }],
+    children: [
+      { path: '/billing/runs', labelKey: 'menu.billingRuns', icon: <FileSearchOutlined />, cap: 'billing.run' },
+      // label: Chinese text until a menu.billingAdjustments key is in i18n/messages.ts
+      { path: '/billing/adjustments', labelKey: '退补管理' as MessageKey, icon: <AuditOutlined />, perms: ['billing.adjust'] },
+    ],
   },
   {
     // labels: the Chinese text stands in until menu.payments* keys are in i18n/messages.ts

@@ -4,6 +4,7 @@ import { errorText } from '../../components/errors';
 import { useI18n } from '../../i18n';
 import { billingApi, money, type BillDetail, type ReviewFlag } from './api';
 import { useBT } from './i18n';
+import { AdjustmentButton } from './AdjustmentDrawer';
 
 export function FlagTags({ flags, exceptionCode }: { flags: ReviewFlag[]; exceptionCode?: string | null }) {
   const { lang } = useBT();
@@ -41,6 +42,7 @@ export function BillDrawer({ billId, onClose }: { billId: number | null; onClose
       {!bill && !err && <Skeleton active />}
       {bill && (
         <div data-testid="bill-detail">
+          <div style={{ marginBottom: 8 }}><AdjustmentButton bill={bill} /></div>
           <Descriptions size="small" column={{ xs: 1, sm: 2 }} bordered style={{ marginBottom: 16 }}>
             <Descriptions.Item label={t('bills.name')}>{bill.accountName ?? '—'}</Descriptions.Item>
             <Descriptions.Item label={t('runs.status')}>{st(bill.status)}{bill.trial ? <Tag color="purple" style={{ marginLeft: 8 }}>{t('runs.trial')}</Tag> : null}</Descriptions.Item>
