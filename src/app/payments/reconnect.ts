@@ -75,8 +75,8 @@ export async function onPaymentPosted(trx: Trx, accountId: number, actor: Actor 
 /** The polling job: every account with a cut-off order still waiting for its reason to go. */
 export async function reconnectCheck(db: Db, actor: Actor = SYSTEM_ACTOR, now = new Date()) {
   const t0 = Date.now();
-  const rows = await db.kysely.selectFrom('cutoff_orders as c').select('c.account_id').distinct()
-    .where('c.kind', '=', 'cutoff')
+  const rows = await db.kysely.selectFrom('cutoff_orders as c').innerJoin('org_units as o', 'o.id', 'c.org_unit_id').select('c.account_id').distinct()
+    .where('c.kind', '=', 'cutoff').where('o.path', 'like', `${actor.orgPath}%`)
     .where((eb) => eb.or([
       eb('c.state', 'in', ['created', 'notice_sent', 'scheduled']),
       eb.and([eb('c.state', 'in', ['executed', 'closed']), eb.not(eb.exists(eb.selectFrom('cutoff_orders as r').select('r.id').whereRef('r.cutoff_order_id', '=', 'c.id').where('r.kind', '=', 'reconnect').where('r.state', '<>', 'cancelled')))]),
