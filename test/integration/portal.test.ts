@@ -14,7 +14,7 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { postIssuedBills } from '../../src/app/payments/receivables.js';
 import { reconcileLedger } from '../../src/app/payments/ledger.js';
 import { inTx } from '../../src/app/context.js';
-import { addDays, shanghaiDate } from '../../src/domain/payments/index.js';
+import { addDays, shanghaiDate, toFen } from '../../src/domain/payments/index.js';
 import '../../src/db/schema-payments.js';
 import '../../src/db/schema-billing.js';
 
@@ -215,6 +215,21 @@ describe.each(engines())('customer portal on %s', (engine) => {
     expect(pdf.statusCode).toBe(200);
     expect(pdf.headers['content-type']).toBe('application/pdf');
     expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+  });
+
+  it('ten concurrent submits of one attempt post one payment; the balance moves once', async () => {
+    const before = await paymentsOf(mine.id);
+    const bal = (await t.call('GET', '/api/v1/portal/accounts', { cookie })).body.items[0].balance;
+    const body = { accountId: mine.id, amount: '10.00', idempotencyKey: crypto.randomUUID() };
+    const rs = await Promise.all(Array.from({ length: 10 }, () => t.call('POST', '/api/v1/portal/payments', { cookie, body })));
+    expect(rs.map((r) => r.status).filter((s) => s === 201)).toHaveLength(1);
+    expect(rs.every((r) => r.status === 200 || r.status === 201)).toBe(true);
+    expect(new Set(rs.map((r) => r.body.paymentId)).size).toBe(1);
+    expect(await paymentsOf(mine.id)).toBe(before + 1);
+    const after = (await t.call('GET', '/api/v1/portal/accounts', { cookie })).body.items[0].balance;
+    // balance in fen, exact: before - 10.00
+    expect(toFen(after)).toBe(toFen(bal) - 1000);
+    expect((await reconcileLedger(k(), [mine.id])).ok).toBe(true);
   });
 
   it("receipts of somebody else's payment → 403; unknown → 404", async () => {
