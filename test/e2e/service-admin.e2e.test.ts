@@ -115,7 +115,7 @@ describe.skipIf(!hasChromium)('service administration in Chromium', () => {
       await err.waitFor();
       expect(await err.textContent()).toContain('weekday');
       await screenshot(page, 'service-admin-calendar-error');
-      await page.keyboard.press('Escape');
+      await page.getByTestId('cal-day-cancel').click();
       await page.getByTestId('cal-day-form').waitFor({ state: 'hidden' });
       expect(await page.locator('[data-testid="cal-month-2"] [data-day="2027-02-22"]').getAttribute('data-kind')).toBe('normal');
 

@@ -245,7 +245,7 @@ export default function CalendarPage() {
               <Button danger data-testid="cal-day-delete">{at('adm.delete')}</Button>
             </Popconfirm>
           ) : null,
-          <Button key="cancel" onClick={() => setEditing(null)}>{at('adm.cancel')}</Button>,
+          <Button key="cancel" onClick={() => setEditing(null)} data-testid="cal-day-cancel">{at('adm.cancel')}</Button>,
           <Button key="ok" type="primary" loading={busy} onClick={() => void saveDay()} data-testid="cal-day-save">{at('adm.save')}</Button>,
         ]}
       >
