@@ -289,6 +289,7 @@ export async function scheduleCutoff(db: Db, actor: Actor, id: number, input: { 
   if (at.getTime() < now.getTime()) throw new ValidationError('scheduledAt', 'must not be in the past');
   return inTx(db, async (trx) => {
     const o = await loadOrder(trx, actor, id, true);
+    if (o.kind === 'cutoff' && o.state === 'created') throw ruleError('NOTICE_EVIDENCE', 'record the delivered notice (停电通知书) with its evidence first (domain-cn §5.4)', { field: 'scheduledAt', state: o.state });
     const s = await loadControlSettings(trx);
     const cal = await loadCalendar(trx);
     const notices = await noticesOf(trx, o.id);

@@ -441,8 +441,12 @@ export async function applyThresholds(trx: Trx, actor: Actor, accountId: number,
   if (bal <= floor) {
     let orderId: number | null = null;
     let reminder = false;
-    const open = await trx.selectFrom('cutoff_orders').select('id').where('account_id', '=', accountId).where('kind', '=', 'cutoff')
-      .where('state', 'in', ['created', 'notice_sent', 'scheduled']).executeTakeFirst();
+    // an open order, or an executed cut-off not yet reconnected: nothing new
+    const open = await trx.selectFrom('cutoff_orders as c').select('c.id').where('c.account_id', '=', accountId).where('c.kind', '=', 'cutoff')
+      .where((eb) => eb.or([
+        eb('c.state', 'in', ['created', 'notice_sent', 'scheduled']),
+        eb.and([eb('c.state', '=', 'executed'), eb.not(eb.exists(eb.selectFrom('cutoff_orders as r').select('r.id').whereRef('r.cutoff_order_id', '=', 'c.id').where('r.kind', '=', 'reconnect').where('r.state', '<>', 'cancelled')))]),
+      ])).executeTakeFirst();
     if (!open) {
       const o = await trx.insertInto('cutoff_orders').values({ kind: 'cutoff', account_id: accountId, org_unit_id: p.org_unit_id, reason: 'prepaid', state: 'created', amount_owed: fen2(-bal), created_by: actor.userId, created_at: now, updated_at: now })
         .onConflict((oc) => oc.doNothing()).returning('id').executeTakeFirst();
