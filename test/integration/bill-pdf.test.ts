@@ -10,7 +10,7 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { SYSTEM_ACTOR } from '../../src/app/context.js';
 import { createRun, workRun } from '../../src/app/billing/run.js';
 import { approveClean, issueRun } from '../../src/app/billing/review.js';
-import { openRunPrint, paymentReference } from '../../src/app/billing/bill-pdf.js';
+import { loadBillDocs, newBillDocument, openRunPrint, paymentReference, renderBillPage } from '../../src/app/billing/bill-pdf.js';
 import { chineseAmount } from '../../src/domain/money/chinese-amount.js';
 import { maskName } from '../../src/domain/security/mask.js';
 
@@ -267,5 +267,26 @@ describe.each(engines())('bill documents on %s', (engine) => {
     const clerk = await t.call('GET', `/api/v1/billing/runs/${runId}/print`, { cookie: await t.login('clerk') });
     expect(clerk.status).toBe(403);
     expect(clerk.body.error.code).toBe('FORBIDDEN');
+  });
+
+  it('a long bill (12 registers, 30 lines, two tariff segments) still fits one A4 page', async () => {
+    const [d] = await loadBillDocs(t.db.kysely, [(await billOf(mine.id)).id], () => true);
+    const big = {
+      ...d,
+      tariffs: [{ ...d.tariffs[0], from: '2026-10-01', to: '2026-10-15' }, { ...d.tariffs[0], version: 'next', from: '2026-10-16', to: '2026-10-31' }],
+      readings: Array.from({ length: 12 }, (_, i) => ({ ...d.readings[0], register: ['TOTAL', 'SHARP', 'PEAK', 'FLAT', 'VALLEY', 'REACTIVE', 'MAX_DEMAND'][i % 7] })),
+      lines: Array.from({ length: 30 }, (_, i) => ({ ...d.lines[0], nameZh: `很长的电费项目名称${i}`.repeat(4), segment: i % 2 })),
+    };
+    const { doc, pen } = newBillDocument('t', 's');
+    const parts: Buffer[] = [];
+    doc.on('data', (c: Buffer) => parts.push(c));
+    const done = new Promise((r) => doc.on('end', r));
+    doc.addPage();
+    renderBillPage(pen, big);
+    doc.end();
+    await done;
+    const pdf = readPdf(Buffer.concat(parts));
+    expect(pdf.pages).toBe(1);
+    if (pen.cjk) expect(pdf.text).toContain('壹佰陆拾陆元叁角整');
   });
 });

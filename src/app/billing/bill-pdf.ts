@@ -11,6 +11,7 @@
  * customer's own; bills not issued carry a watermark 试算 (trial) / 未发行 (not issued);
  * customers (portal.self) see only their own issued bills. Reads only: no audit event.
  */
+import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import PDFDocument from 'pdfkit';
 import { sql } from 'kysely';
@@ -217,7 +218,7 @@ export async function loadBillDocs(q: Q, billIds: number[], showName: (accountId
 // ---------------------------------------------------------------------------------------------
 // rendering
 
-interface Pen {
+export interface Pen {
   doc: Doc;
   cjk: boolean;
   /** Chinese label with the CJK font, English without it */
@@ -228,11 +229,22 @@ const A4 = { w: 595.28, h: 841.89 };
 const M = 40;
 const W = A4.w - 2 * M;
 
-function newDoc(title: string, subject: string): { doc: Doc; pen: Pen; font: 'cjk' | 'fallback' } {
-  const f = findCjkFont();
+let fontCache: { data: Buffer; family: string } | null | undefined;
+/** The CJK font file, read once per process (≈20 MB; parsing it per document is the main cost of a bill PDF). */
+function cjkFont(): { data: Buffer; family: string } | null {
+  if (fontCache === undefined) {
+    const f = findCjkFont();
+    fontCache = f ? { data: fs.readFileSync(f.path), family: f.family } : null;
+  }
+  return fontCache;
+}
+
+/** A new A4 document with the CJK font (or the Helvetica fallback) and a pen to draw bills with. */
+export function newBillDocument(title: string, subject: string): { doc: Doc; pen: Pen; font: 'cjk' | 'fallback' } {
+  const f = cjkFont();
   const doc = new PDFDocument({ size: 'A4', margin: M, autoFirstPage: false, bufferPages: false, info: { Title: title, Subject: subject, Creator: 'Voltline', Producer: 'Voltline (pdfkit)' } });
   if (f) {
-    doc.registerFont('cjk', f.path, f.family);
+    doc.registerFont('cjk', f.data, f.family);
     doc.font('cjk');
   } else {
     doc.font('Helvetica');
@@ -267,7 +279,8 @@ function table(pen: Pen, y: number, cols: Array<{ w: number; align?: 'left' | 'r
     let x = M;
     cells.forEach((c, i) => {
       const col = cols[i];
-      doc.text(c, x + 3, yy + 3.5, { width: col.w - 6, align: col.align ?? 'left', lineBreak: false, ellipsis: true });
+      // one line per cell: longer text is cut with an ellipsis, never wrapped into the next row
+      doc.text(c, x + 3, yy + 3.5, { width: col.w - 6, height: size * 1.2, align: col.align ?? 'left', ellipsis: true });
       x += col.w;
     });
     doc.moveTo(M, yy + rowH).lineTo(M + W, yy + rowH).lineWidth(0.4).strokeColor('#b8c2cc').stroke();
@@ -280,6 +293,9 @@ function table(pen: Pen, y: number, cols: Array<{ w: number; align?: 'left' | 'r
   }
   return yy;
 }
+
+/** Space on the page for the two tables (readings + charges) after the fixed parts of a bill. */
+const TABLE_BUDGET = 360;
 
 function money(s: string): string {
   const neg = s.startsWith('-');
@@ -323,12 +339,21 @@ export function renderBillPage(pen: Pen, b: BillDoc) {
   const colW = W / 2;
   for (let i = 0; i < 5; i++) {
     const yy = y + 5 + i * 15;
-    doc.fontSize(8.5).fillColor('#555').text(left[i][0], M + 6, yy, { width: 62, lineBreak: false });
-    doc.fillColor('black').text(left[i][1], M + 68, yy, { width: colW - 74, lineBreak: false, ellipsis: true });
-    doc.fillColor('#555').text(right[i][0], M + colW + 6, yy, { width: 66, lineBreak: false });
-    doc.fillColor('black').text(right[i][1], M + colW + 72, yy, { width: colW - 78, lineBreak: false, ellipsis: true });
+    const one = (w: number) => ({ width: w, height: 11, ellipsis: true });
+    doc.fontSize(8.5).fillColor('#555').text(left[i][0], M + 6, yy, one(62));
+    doc.fillColor('black').text(left[i][1], M + 68, yy, one(colW - 74));
+    doc.fillColor('#555').text(right[i][0], M + colW + 6, yy, one(66));
+    doc.fillColor('black').text(right[i][1], M + colW + 72, yy, one(colW - 78));
   }
   y += 5 * 15 + 18;
+
+  // the two tables share TABLE_BUDGET: smaller rows for a long bill, then a "more lines" row
+  const segs = new Set(b.lines.map((l) => l.segment ?? 0));
+  const bodyRows = Math.max(1, b.readings.length) + Math.max(1, b.lines.length);
+  const size = (bodyRows + 2) * 15.5 <= TABLE_BUDGET ? 8.5 : 7;
+  const maxBody = Math.floor(TABLE_BUDGET / (size + 7)) - 2;
+  const maxReadings = Math.min(Math.max(1, b.readings.length), 10);
+  const maxLines = maxBody - maxReadings;
 
   // meter readings
   doc.fontSize(11).text(t('抄表信息', 'Meter readings'), M, y);
@@ -337,22 +362,20 @@ export function renderBillPage(pen: Pen, b: BillDoc) {
   const readingRows = b.readings.length
     ? b.readings.map((r) => [r.meterAssetNo, (pen.cjk ? REGISTER_ZH[r.register] ?? r.register : r.register) + (r.estimated ? t('(估)', ' (est.)') : ''), r.previous ?? '-', r.current ?? '-', r.multiplier, r.kwh === null ? '-' : `${r.kwh}${r.register === 'MAX_DEMAND' ? ' kW' : r.register.startsWith('REACTIVE') ? ' kvarh' : ''}`])
     : [[t('无抄表数据', 'no readings'), '', '', '', '', '']];
-  y = table(pen, y, rcols, [t('电能表', 'Meter'), t('示数类型', 'Register'), t('上次示数', 'Previous'), t('本次示数', 'Current'), t('倍率', 'Multiplier'), t('电量(kWh)', 'Energy (kWh)')], readingRows.slice(0, 14));
+  y = table(pen, y, rcols, [t('电能表', 'Meter'), t('示数类型', 'Register'), t('上次示数', 'Previous'), t('本次示数', 'Current'), t('倍率', 'Multiplier'), t('电量(kWh)', 'Energy (kWh)')], readingRows.slice(0, maxReadings), size);
   y += 12;
 
   // bill lines
   doc.fontSize(11).text(t('电费明细', 'Charges'), M, y);
   y += 16;
   const lcols = [{ w: 205 }, { w: 85, align: 'right' as const }, { w: 50, align: 'center' as const }, { w: 85, align: 'right' as const }, { w: W - 425, align: 'right' as const }];
-  const segs = new Set(b.lines.map((l) => l.segment ?? 0));
   const lineRows = b.lines.map((l) => [
     (pen.cjk ? l.nameZh : l.nameEn) + (segs.size > 1 && l.segment !== null ? ` [${l.segment + 1}]` : ''),
     l.quantity, l.unit, l.unitPrice, money(l.amount),
   ]);
   if (lineRows.length === 0) lineRows.push([b.exceptionCode ? `${t('未能计费', 'not rated')}: ${b.exceptionCode}` : t('无', 'none'), '', '', '', '0.00']);
-  const maxLines = 22;
   const shown = lineRows.length > maxLines ? [...lineRows.slice(0, maxLines - 1), [t(`其余 ${lineRows.length - maxLines + 1} 项见明细`, `${lineRows.length - maxLines + 1} more lines`), '', '', '', '']] : lineRows;
-  y = table(pen, y, lcols, [t('项目', 'Item'), t('数量', 'Quantity'), t('单位', 'Unit'), t('单价(元)', 'Price'), t('金额(元)', 'Amount')], shown);
+  y = table(pen, y, lcols, [t('项目', 'Item'), t('数量', 'Quantity'), t('单位', 'Unit'), t('单价(元)', 'Price'), t('金额(元)', 'Amount')], shown, size);
   if (segs.size > 1 && b.tariffs.length > 1) {
     y += 3;
     doc.fontSize(7.5).fillColor('#555').text(b.tariffs.map((x, i) => `[${i + 1}] ${x.from ?? ''} ~ ${x.to ?? ''} ${x.code} ${x.version}`).join('   '), M, y, { width: W });
@@ -391,7 +414,7 @@ export function renderBillPage(pen: Pen, b: BillDoc) {
   doc.fontSize(7.5).fillColor('#555').text(
     t(`请于交费截止日（${b.dueDate ?? '—'}）前交清电费，逾期将按规定自逾期之日起计收电费违约金。如对电量电费有疑问，请联系${b.unitZh}或拨打 95598。本通知单由 Voltline 电力营销业务系统生成。`,
       `Please pay by the due date (${b.dueDate ?? '-'}); a late-payment penalty accrues from the day after. Questions: ${b.unitEn} or 95598. Generated by Voltline.`),
-    M, Math.max(y, A4.h - M - 30), { width: W },
+    M, A4.h - M - 24, { width: W, height: 22, ellipsis: true },
   );
   doc.fillColor('black');
 }
@@ -420,7 +443,7 @@ export async function billPdf(db: Db, actor: Actor, billId: number): Promise<{ p
   }
   const pii = can(actor, 'customer.pii');
   const [d] = await loadBillDocs(db.kysely, [billId], (accountId) => pii || (actor.accountIds?.includes(accountId) ?? false));
-  const { doc, pen, font } = newDoc(`Bill ${d.accountNo} ${d.period}`, `account ${d.accountNo} period ${d.period} amount ${d.amountTotal} due ${d.dueDate ?? '-'} status ${d.trial ? 'trial' : d.status}`);
+  const { doc, pen, font } = newBillDocument(`Bill ${d.accountNo} ${d.period}`, `account ${d.accountNo} period ${d.period} amount ${d.amountTotal} due ${d.dueDate ?? '-'} status ${d.trial ? 'trial' : d.status}`);
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<Buffer>((res, rej) => {
@@ -495,7 +518,7 @@ export async function openRunPrint(db: Db, actor: Actor, runId: number, opts: { 
   const energyKwh = fmt(wh).replace(/\.00$/, '');
   const ids = rows.map((r) => r.id);
   const pii = can(actor, 'customer.pii');
-  const { doc, pen, font } = newDoc(`Bills run ${runId} ${run.period}${route ? ` route ${route.code}` : ''}`, `run ${runId} period ${run.period} bills ${ids.length} total ${amountTotal}`);
+  const { doc, pen, font } = newBillDocument(`Bills run ${runId} ${run.period}${route ? ` route ${route.code}` : ''}`, `run ${runId} period ${run.period} bills ${ids.length} total ${amountTotal}`);
 
   // cover page
   doc.addPage();
