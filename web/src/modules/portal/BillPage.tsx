@@ -15,6 +15,9 @@ import { portalApi, type PortalBillDetail } from './api';
 import { usePT, type PKey } from './i18n';
 import { kwh, UsageChart } from './UsageChart';
 
+/** Unit price without trailing zeros beyond two decimals (string only, display). */
+const price = (s: string) => (/^-?\d+\.\d{3,}$/.test(s) ? s.replace(/0+$/, '').replace(/\.(\d)$/, '.$10').replace(/\.$/, '.00') : s);
+
 const mono = { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace' };
 
 export default function BillPage() {
@@ -37,6 +40,7 @@ export default function BillPage() {
       crumbs={crumbs} title={bill ? t('bill.title', { period: bill.period }) : undefined}
       extra={bill && <Button icon={<FilePdfOutlined />} href={bill.pdfUrl} target="_blank" data-testid="portal-bill-pdf">{t('bill.pdf')}</Button>}
     >
+      <div style={{ maxWidth: 760 }}>
       {err && <Alert type="error" showIcon title={err} />}
       {!bill && !err && <Skeleton active />}
       {bill && (
@@ -65,7 +69,7 @@ export default function BillPage() {
                       <span style={{ minWidth: 0, wordBreak: 'break-word' }}>{lang === 'en' ? l.name.en : l.name.zh}</span>
                       <span style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>{formatMoney(l.amount)}</span>
                     </Flex>
-                    <Typography.Text type="secondary" style={{ fontSize: 12 }}>{kwh(l.quantity)} {l.unit} × {l.unitPrice}</Typography.Text>
+                    <Typography.Text type="secondary" style={{ fontSize: 12 }}>{kwh(l.quantity)} {l.unit} × {price(l.unitPrice)}</Typography.Text>
                   </div>
                 </List.Item>
               )}
@@ -106,6 +110,7 @@ export default function BillPage() {
           </Card>
         </div>
       )}
+      </div>
     </PageContainer>
   );
 }

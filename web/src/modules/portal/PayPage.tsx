@@ -92,6 +92,7 @@ export default function PayPage() {
   const crumbs = [{ title: t('portal.title'), path: '/portal' }, { title: t('pay.title') }];
   return (
     <PageContainer crumbs={crumbs} title={t('pay.title')}>
+      <div style={{ maxWidth: 760 }}>
       {err && <Alert type="error" showIcon title={err} style={{ marginBottom: 12 }} data-testid="portal-pay-error" />}
       {!data && !err && <Skeleton active />}
       {data && !account && <Alert type="warning" showIcon title={t('portal.noAccounts')} />}
@@ -147,6 +148,7 @@ export default function PayPage() {
           <PaymentsList accountId={account.id} reloadKey={result?.paymentId ?? 0} />
         </Card>
       )}
+      </div>
     </PageContainer>
   );
 }

@@ -52,7 +52,7 @@ export function DueCard({ a, onPay }: { a: MyAccount; onPay?: () => void }) {
         </div>
       )}
       {onPay && (
-        <Button type="primary" size="large" block style={{ marginTop: 12 }} onClick={onPay} data-testid="portal-pay-now">{t('portal.payNow')}</Button>
+        <Button type={due ? 'primary' : 'default'} size="large" block style={{ marginTop: 12 }} onClick={onPay} data-testid="portal-pay-now">{t('portal.payNow')}</Button>
       )}
     </Card>
   );
@@ -151,6 +151,7 @@ export default function PortalPage() {
 
   return (
     <PageContainer crumbs={[{ title: t('portal.title') }]} title={t('portal.myAccounts')}>
+      <div style={{ maxWidth: 760 }}>
       {err && <Alert type="error" showIcon title={err} style={{ marginBottom: 12 }} />}
       {!data && !err && <Skeleton active />}
       {data && items.length === 0 && <Empty description={t('portal.noAccounts')} />}
@@ -175,6 +176,7 @@ export default function PortalPage() {
           </Typography.Text>
         </>
       )}
+      </div>
     </PageContainer>
   );
 }
