@@ -22,8 +22,9 @@ import type { Db } from '../../db/database.js';
 import type { BillingRunsTable } from '../../db/schema-billing.js';
 import '../../db/schema-billing.js';
 import { AppError, ValidationError } from '../../domain/errors.js';
-import { billAccount, type BillDraft } from '../../domain/billing/bill-account.js';
-import type { AccountFacts, ReadingFact } from '../../domain/billing/determinants.js';
+import type { BillDraft } from '../../domain/billing/bill-account.js';
+import { storedDeterminants, type AccountFacts, type ReadingFact } from '../../domain/billing/determinants.js';
+import { FastBiller } from '../../domain/billing/fast.js';
 import { DEFAULT_REVIEW_RULES, type ReviewRuleSet } from '../../domain/billing/review.js';
 import { asTariffVersion } from '../../domain/rating/rate-bill.js';
 import type { TariffVersion } from '../../domain/tariffs/schema.js';
@@ -250,7 +251,7 @@ export interface WorkOptions {
   /** stop after this many partitions (tests: simulate a crash between partitions) */
   maxPartitions?: number;
   rules?: ReviewRuleSet;
-  onProgress?: (p: { partNo: number; bills: number; exceptions: number; ms: { load: number; rate: number; write: number } }) => void;
+  onProgress?: (p: { partNo: number; bills: number; exceptions: number; ms: { load: number; rate: number; rateCpu: number; write: number } }) => void;
   /** test hook: called inside the partition transaction after the bills are written, before done */
   beforeCommit?: (partNo: number) => Promise<void> | void;
 }
@@ -285,7 +286,31 @@ async function claimPartition(db: Db, runId: number, workerId: string, staleMs: 
   });
 }
 
-const pgArray = (a: string[]) => `{${a.map((s) => (/^[A-Za-z0-9_.:-]+$/.test(s) ? s : `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)).join(',')}}`;
+const pgArrayOne = (s: string) => (/^[A-Za-z0-9_.:-]+$/.test(s) ? s : `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
+const pgArrayCache = new Map<string, string>();
+/** text[] literal; the few distinct values (tariff codes, flags) are cached. */
+function pgArray(a: string[]): string {
+  if (a.length === 0) return '{}';
+  const key = a.length === 1 ? a[0] : a.join('\u0001');
+  let v = pgArrayCache.get(key);
+  if (v === undefined) {
+    v = `{${a.map(pgArrayOne).join(',')}}`;
+    if (pgArrayCache.size < 10_000) pgArrayCache.set(key, v);
+  }
+  return v;
+}
+
+/** 元 string with ≤ 2 decimals → 分 (exact). */
+function toFen(s: string): number {
+  const neg = s.charCodeAt(0) === 45;
+  const t = neg ? s.slice(1) : s;
+  const dot = t.indexOf('.');
+  const v = dot < 0 ? Number(t) * 100 : Number(t.slice(0, dot) || '0') * 100 + Number((t.slice(dot + 1) + '00').slice(0, 2));
+  return neg ? -v : v;
+}
+
+export const BILL_COLS = ['id', 'account_id', 'run_id', 'period', 'trial', 'status', 'org_unit_id', 'account_no', 'customer_class', 'tariff_codes', 'tariff_refs', 'period_start', 'period_end', 'days', 'energy_kwh', 'amount_total', 'determinants', 'review_flags', 'exception_code', 'warnings'];
+export const LINE_COLS = ['account_id', 'bill_id', 'line_no', 'code', 'name_zh', 'name_en', 'quantity', 'unit', 'unit_price', 'amount', 'segment', 'rule'];
 
 function prevPeriod(p: string, months: number): string {
   const y = Number(p.slice(0, 4));
@@ -312,6 +337,7 @@ interface RunCtx {
   tariffs: Map<string, TariffVersion[]>;
   rules: ReviewRuleSet;
   billSeq: string;
+  biller: FastBiller;
 }
 
 /**
@@ -331,8 +357,10 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
     // a shared lock on the run: a concurrent cancel waits for this partition (and then cancels its bills too)
     const rs = await sql<{ status: string }>`select status from billing_runs where id = ${run.id} for share`.execute(trx);
     if (rs.rows[0]?.status !== 'created' && rs.rows[0]?.status !== 'running') return null;
-    const tm = { load: 0, rate: 0, write: 0 };
+    const tm = { load: 0, rate: 0, rateCpu: 0, write: 0 };
     let t0 = performance.now();
+    // small indexed queries per partition: a parallel plan only adds worker start-up (and JIT) cost
+    if (db.engine === 'postgres') await sql`set local max_parallel_workers_per_gather = 0; set local jit = off`.execute(trx);
 
     const accounts = await trx
       .selectFrom('accounts as a')
@@ -342,36 +370,51 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
       .where(filterSql(filter))
       .orderBy('a.id')
       .execute();
-    const eligible = new Set(['accepted', 'estimated']);
-    const [readingsRes, historyRes, installsRes, billsRes] = [
-      await sql<{ id: number; account_id: number; meter_id: number; register: string; read_at: Date; value: string | null; consumption: string | null; status: string; source: string; multiplier: string }>`
-        select r.id, r.account_id, r.meter_id, r.register, r.read_at, r.value, r.consumption, r.status, r.source, m.multiplier
-          from register_readings r join meters m on m.id = r.meter_id
+    // 4 set-based queries for the whole partition (no per-account query); readings in account order
+    const readingsRes = await sql<{ id: number; account_id: number; meter_id: number; register: string; at: number; value: string | null; consumption: string | null; status: string; source: string }>`
+        select r.id, r.account_id, r.meter_id, r.register, (extract(epoch from r.read_at) * 1000)::int8 as at, r.value, r.consumption, r.status, r.source
+          from register_readings r
          where r.account_id between ${from} and ${to} and r.billing_period = ${period}
-           and r.status in ('accepted', 'estimated') and coalesce(r.reviewed_at, r.created_at) <= ${cutoff}`.execute(trx),
-      await sql<{ account_id: number; prev_at: Date | null; cum: string | null }>`
-        select account_id, max(read_at) as prev_at,
+           and r.status in ('accepted', 'estimated') and coalesce(r.reviewed_at, r.created_at) <= ${cutoff}
+         order by r.account_id, r.id`.execute(trx);
+    const historyRes = await sql<{ account_id: number; prev_at: number | null; cum: string | null }>`
+        select account_id, (extract(epoch from max(read_at)) * 1000)::int8 as prev_at,
                coalesce(sum(round(consumption)) filter (where billing_period >= ${period.slice(0, 4) + '-01'}), 0)::text as cum
           from register_readings
          where account_id between ${from} and ${to} and register = 'TOTAL' and billing_period < ${period}
            and status in ('accepted', 'estimated') and coalesce(reviewed_at, created_at) <= ${cutoff}
-         group by account_id`.execute(trx),
-      await sql<{ account_id: number; installed_on: string }>`
-        select account_id, min(installed_on) as installed_on from meter_installations
-         where account_id between ${from} and ${to} group by account_id`.execute(trx),
-      await sql<{ account_id: number; period: string; energy_kwh: string; amount_total: string; exception_code: string | null }>`
+         group by account_id`.execute(trx);
+    // installations with their meters' multipliers (every meter ever installed on these accounts)
+    const installsRes = await sql<{ account_id: number; meter_id: number; installed_on: string; multiplier: string }>`
+        select mi.account_id, mi.meter_id, mi.installed_on, m.multiplier from meter_installations mi join meters m on m.id = mi.meter_id
+         where mi.account_id between ${from} and ${to}`.execute(trx);
+    const billsRes = await sql<{ account_id: number; period: string; energy_kwh: string; amount_total: string; exception_code: string | null }>`
         select account_id, period, energy_kwh, amount_total, exception_code from bills
          where account_id between ${from} and ${to} and not trial and status not in ('cancelled', 'sent_back')
-           and period >= ${prevPeriod(period, 12)} and period <= ${period}`.execute(trx),
-    ];
+           and period >= ${prevPeriod(period, 12)} and period <= ${period}`.execute(trx);
+    const installs = new Map<number, string>();
+    const multiplier = new Map<number, string>();
+    for (const i of installsRes.rows) {
+      const cur = installs.get(i.account_id);
+      if (cur === undefined || i.installed_on < cur) installs.set(i.account_id, i.installed_on);
+      multiplier.set(i.meter_id, i.multiplier);
+    }
+    const missing = [...new Set(readingsRes.rows.filter((r) => !multiplier.has(r.meter_id)).map((r) => r.meter_id))];
+    if (missing.length) {
+      for (const m of (await sql<{ id: number; multiplier: string }>`select id, multiplier from meters where id = any(${missing}::bigint[])`.execute(trx)).rows) multiplier.set(m.id, m.multiplier);
+    }
     const readings = new Map<number, ReadingFact[]>();
+    let lastAcc = -1;
+    let list: ReadingFact[] = [];
     for (const r of readingsRes.rows) {
-      if (!eligible.has(r.status)) continue;
-      const list = readings.get(r.account_id) ?? readings.set(r.account_id, []).get(r.account_id)!;
-      list.push({ id: r.id, register: r.register, readAt: new Date(r.read_at), value: r.value, consumption: r.consumption, status: r.status, meterId: r.meter_id, multiplier: r.multiplier, source: r.source });
+      if (r.account_id !== lastAcc) {
+        lastAcc = r.account_id;
+        list = [];
+        readings.set(r.account_id, list);
+      }
+      list.push({ id: r.id, register: r.register, readAt: new Date(Number(r.at)), value: r.value, consumption: r.consumption, status: r.status, meterId: r.meter_id, multiplier: multiplier.get(r.meter_id) ?? '0', source: r.source });
     }
     const history = new Map(historyRes.rows.map((h) => [h.account_id, h]));
-    const installs = new Map(installsRes.rows.map((i) => [i.account_id, i.installed_on]));
     const last = prevPeriod(period, 1);
     const lastYear = prevPeriod(period, 12);
     const prior = new Map<number, { last?: { kwh: number; amount: string }; lastYear?: { kwh: number; amount: string }; earlier: boolean; current: boolean }>();
@@ -388,8 +431,10 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
 
     tm.load = performance.now() - t0;
     t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const drafts: Array<{ a: (typeof accounts)[number]; d: BillDraft }> = [];
     let skipped = 0;
+    const biller = ctx.biller;
     for (const a of accounts) {
       const pr = prior.get(a.id);
       if (!run.trial && pr?.current) {
@@ -410,23 +455,24 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
         openedOn: a.opened_on,
         status: a.status,
       };
-      const d = billAccount(
+      const d = biller.bill(
         {
           period,
           account: facts,
           readings: readings.get(a.id) ?? [],
-          previousReadAt: h?.prev_at ? new Date(h.prev_at) : null,
+          previousReadAt: h?.prev_at != null ? new Date(Number(h.prev_at)) : null,
           installedOn: installs.get(a.id) ?? null,
           ladderPrevCumKwh: h?.cum ? Number(h.cum) : 0,
           tariffVersions: (a.tariff_code && ctx.tariffs.get(a.tariff_code)) || [],
         },
         { last: pr?.last ?? null, lastYear: pr?.lastYear ?? null, hasEarlierBill: pr?.earlier ?? false },
-        ctx.rules,
       );
       drafts.push({ a, d });
     }
 
     tm.rate = performance.now() - t0;
+    const cpu1 = process.cpuUsage(cpu0);
+    tm.rateCpu = (cpu1.user + cpu1.system) / 1000;
     t0 = performance.now();
     let exceptions = 0;
     let flagged = 0;
@@ -434,25 +480,28 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
     let fen = 0;
     if (drafts.length) {
       const ids = await sql<{ id: number }>`select nextval(${ctx.billSeq}::regclass)::int8 as id from generate_series(1, ${drafts.length}::int)`.execute(trx);
-      const billRows: unknown[][] = [];
+      const billRows: unknown[][] = new Array(drafts.length);
       const lineRows: unknown[][] = [];
-      drafts.forEach(({ a, d }, i) => {
+      for (let i = 0; i < drafts.length; i++) {
+        const { a, d } = drafts[i];
         const id = ids.rows[i].id;
         if (d.exceptionCode) exceptions++;
         else if (d.flags.length) flagged++;
         kwhCenti += d.kwh * 100;
-        fen += Math.round(Number(d.amount) * 100);
-        const det = d.exceptionMessage ? { ...d.det, exception: d.exceptionMessage } : d.det;
-        billRows.push([
-          id, a.id, run.id, period, run.trial, d.status, a.org_unit_id, a.account_no, a.customer_class, pgArray(d.tariffCodes), d.tariffRefs,
-          d.det.periodStart ?? null, d.det.periodEnd ?? null, d.det.days ?? null, d.kwh, d.amount, det, pgArray(d.flags), d.exceptionCode, d.warnings,
-        ]);
-        d.lines.forEach((l, n) => {
+        fen += toFen(d.amount);
+        billRows[i] = [
+          id, a.id, run.id, period, run.trial, d.status, a.org_unit_id, a.account_no, a.customer_class, pgArray(d.tariffCodes), JSON.stringify(d.tariffRefs),
+          d.det.periodStart ?? null, d.det.periodEnd ?? null, d.det.days ?? null, d.kwh, d.amount, JSON.stringify(storedDeterminants(d.det, d.exceptionMessage)), pgArray(d.flags), d.exceptionCode,
+          d.warnings.length ? JSON.stringify(d.warnings) : '[]',
+        ];
+        const ls = d.lines;
+        for (let n = 0; n < ls.length; n++) {
+          const l = ls[n];
           lineRows.push([a.id, id, n + 1, l.code, l.name.zh, l.name.en, l.quantity, l.unit, l.unitPrice, l.amount, l.segment ?? null, l.rule]);
-        });
-      });
-      await copy('bills', ['id', 'account_id', 'run_id', 'period', 'trial', 'status', 'org_unit_id', 'account_no', 'customer_class', 'tariff_codes', 'tariff_refs', 'period_start', 'period_end', 'days', 'energy_kwh', 'amount_total', 'determinants', 'review_flags', 'exception_code', 'warnings'], billRows);
-      await copy('bill_lines', ['account_id', 'bill_id', 'line_no', 'code', 'name_zh', 'name_en', 'quantity', 'unit', 'unit_price', 'amount', 'segment', 'rule'], lineRows);
+        }
+      }
+      await copy('bills', BILL_COLS, billRows);
+      await copy('bill_lines', LINE_COLS, lineRows);
     }
     tm.write = performance.now() - t0;
     if (opts.beforeCommit) await opts.beforeCommit(part.part_no);
@@ -522,7 +571,7 @@ export async function workRun(db: Db, runId: number, workerId = newWorkerId(), o
     return stats;
   }
   const seq = await sql<{ s: string }>`select pg_get_serial_sequence('bills', 'id') as s`.execute(db.kysely);
-  const ctx: RunCtx = { run, filter: run.filter as RunFilter, tariffs: await loadTariffs(db.kysely), rules: opts.rules ?? DEFAULT_REVIEW_RULES, billSeq: seq.rows[0].s };
+  const ctx: RunCtx = { run, filter: run.filter as RunFilter, tariffs: await loadTariffs(db.kysely), rules: opts.rules ?? DEFAULT_REVIEW_RULES, billSeq: seq.rows[0].s, biller: new FastBiller(opts.rules ?? DEFAULT_REVIEW_RULES) };
   for (;;) {
     if (opts.maxPartitions !== undefined && stats.partitions >= opts.maxPartitions) return stats;
     const part = await claimPartition(db, runId, workerId, staleMs);

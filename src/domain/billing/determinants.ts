@@ -18,6 +18,8 @@ import type { TariffVersion, TouPeriod } from '../tariffs/schema.js';
 
 export const ENERGY_REGISTERS = ['TOTAL', 'SHARP', 'PEAK', 'FLAT', 'VALLEY'] as const;
 const TOU_REGS: TouPeriod[] = ['SHARP', 'PEAK', 'FLAT', 'VALLEY'];
+/** registers whose consumption the determinants use (index into the sums of computeDeterminants) */
+const REG_INDEX: Record<string, number | undefined> = Object.assign(Object.create(null), { SHARP: 0, PEAK: 1, FLAT: 2, VALLEY: 3, TOTAL: 4, REACTIVE: 5, REACTIVE_REV: 6 });
 
 /** Exception codes: the account is put on the exception list (bill in review, no lines). */
 export type ExceptionCode =
@@ -113,17 +115,62 @@ export type DeterminantOutcome =
 const DAY = 86_400_000;
 const SHANGHAI = 8 * 3_600_000;
 
+// Small memo caches: a billing run meets the same few read instants and dates over and over.
+const MEMO_MAX = 50_000;
+const billingDayMemo = new Map<number, string>();
+const addDaysMemo = new Map<string, string>();
+const dayNoMemo = new Map<string, number>();
+
 /** Civil date (Asia/Shanghai) a reading closes: a reading at 00:00:00 closes the previous day. */
 export function billingDay(readAt: Date): string {
-  return new Date(readAt.getTime() + SHANGHAI - 1000).toISOString().slice(0, 10);
+  const t = readAt.getTime();
+  let d = billingDayMemo.get(t);
+  if (d === undefined) {
+    d = new Date(t + SHANGHAI - 1000).toISOString().slice(0, 10);
+    if (billingDayMemo.size >= MEMO_MAX) billingDayMemo.clear();
+    billingDayMemo.set(t, d);
+  }
+  return d;
+}
+
+const isoMemo = new Map<number, string>();
+function iso(d: Date): string {
+  const t = d.getTime();
+  let s = isoMemo.get(t);
+  if (s === undefined) {
+    s = d.toISOString();
+    if (isoMemo.size >= MEMO_MAX) isoMemo.clear();
+    isoMemo.set(t, s);
+  }
+  return s;
+}
+
+function dayNo(date: string): number {
+  let n = dayNoMemo.get(date);
+  if (n === undefined) {
+    n = Date.parse(date + 'T00:00:00Z');
+    if (dayNoMemo.size >= MEMO_MAX) dayNoMemo.clear();
+    dayNoMemo.set(date, n);
+  }
+  return n;
 }
 
 export function addDays(date: string, n: number): string {
+  if (n === 1 || n === -1) {
+    const key = n === 1 ? date : '-' + date;
+    let d = addDaysMemo.get(key);
+    if (d === undefined) {
+      d = new Date(dayNo(date) + n * DAY).toISOString().slice(0, 10);
+      if (addDaysMemo.size >= MEMO_MAX) addDaysMemo.clear();
+      addDaysMemo.set(key, d);
+    }
+    return d;
+  }
   return new Date(Date.parse(date + 'T00:00:00Z') + n * DAY).toISOString().slice(0, 10);
 }
 
 export function daysBetweenInclusive(from: string, to: string): number {
-  return Math.round((Date.parse(to + 'T00:00:00Z') - Date.parse(from + 'T00:00:00Z')) / DAY) + 1;
+  return Math.round((dayNo(to) - dayNo(from)) / DAY) + 1;
 }
 
 /** Fast exact parse of a decimal string into an integer at scale 4 (≤ 4 dp; more are rounded half-up). */
@@ -147,6 +194,24 @@ function fmt2(centi: number): string {
   const a = Math.abs(centi);
   const s = `${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`.replace(/\.00$/, '').replace(/(\.\d)0$/, '$1');
   return neg ? '-' + s : s;
+}
+
+const inForceMemo = new WeakMap<TariffVersion[], Map<string, Map<string, { versions: TariffVersion[] } | { gap: string }>>>();
+/** {@link versionsInForce}, memoised per versions array (read-only result, shared). */
+function versionsInForceMemo(versions: TariffVersion[], start: string, end: string): { versions: TariffVersion[] } | { gap: string } {
+  let byStart = inForceMemo.get(versions);
+  if (!byStart) inForceMemo.set(versions, (byStart = new Map()));
+  let m = byStart.get(start);
+  if (!m) {
+    if (byStart.size >= 5_000) byStart.clear();
+    byStart.set(start, (m = new Map()));
+  }
+  let r = m.get(end);
+  if (r === undefined) {
+    r = versionsInForce(versions, start, end);
+    m.set(end, r);
+  }
+  return r;
 }
 
 /** Versions of one code in force in [start, end] in date order, or a gap description. */
@@ -173,7 +238,9 @@ const METHOD: Record<string, Usage['basicChargeMethod']> = {
 
 /** Split integer `total` over `parts` by their shares (largest remainder); parts may be zero. */
 function scaleTo(parts: number[], total: number): number[] {
-  const sum = parts.reduce((a, b) => a + b, 0);
+  let sum = 0;
+  for (const p of parts) sum += p;
+  if (sum === total) return parts.slice(); // p × total / sum = p exactly
   if (sum <= 0) return parts.map((_, i) => (i === 0 ? total : 0));
   const raw = parts.map((p) => (p * total) / sum);
   const out = raw.map(Math.floor);
@@ -181,6 +248,11 @@ function scaleTo(parts: number[], total: number): number[] {
   const order = raw.map((r, i) => [r - Math.floor(r), i] as const).sort((a, b) => b[0] - a[0]);
   for (let k = 0; rest > 0; k = (k + 1) % order.length, rest--) out[order[k][1]]++;
   return out;
+}
+
+/** integer kWh of register k (Σ consumption rounded half-up), undefined when it had no reading */
+function kwhAt(sums: number[], seen: boolean[], k: number): number | undefined {
+  return seen[k] ? divRoundHalfUp(sums[k], 10_000) : undefined;
 }
 
 /**
@@ -191,7 +263,9 @@ function scaleTo(parts: number[], total: number): number[] {
 export function computeDeterminants(input: DeterminantInput): DeterminantOutcome {
   const { account: a, readings } = input;
   const flags: string[] = [];
-  const sums = new Map<string, number>();
+  // Σ consumption (scale 4) per register: SHARP PEAK FLAT VALLEY (0-3), TOTAL 4, REACTIVE 5, REACTIVE_REV 6
+  const sums = [0, 0, 0, 0, 0, 0, 0];
+  const seen = [false, false, false, false, false, false, false];
   let maxDemandMilli = -1n;
   let currentReadAt: Date | null = null;
   let estimated = false;
@@ -215,13 +289,17 @@ export function computeDeterminants(input: DeterminantInput): DeterminantOutcome
     if (r.consumption === null) {
       return { ok: false, exception: 'CONSUMPTION_UNKNOWN', message: `reading ${r.id} (${r.register}) has no consumption`, det: { readingIds: ids }, flags };
     }
-    sums.set(r.register, (sums.get(r.register) ?? 0) + dec4(r.consumption));
-    if ((r.register === 'TOTAL' || TOU_REGS.includes(r.register as TouPeriod)) && (!currentReadAt || r.readAt > currentReadAt)) currentReadAt = r.readAt;
+    const k = REG_INDEX[r.register];
+    const c = dec4(r.consumption);
+    if (k !== undefined) {
+      sums[k] += c;
+      seen[k] = true;
+      if (k <= 4 && (!currentReadAt || r.readAt > currentReadAt)) currentReadAt = r.readAt;
+    }
   }
-  const kwhOf = (reg: string) => (sums.has(reg) ? divRoundHalfUp(sums.get(reg)!, 10_000) : undefined);
-  const touRaw = TOU_REGS.map((p) => kwhOf(p));
-  const hasTou = touRaw.some((x) => x !== undefined);
-  let total = kwhOf('TOTAL');
+  const touRaw = [kwhAt(sums, seen, 0), kwhAt(sums, seen, 1), kwhAt(sums, seen, 2), kwhAt(sums, seen, 3)];
+  const hasTou = seen[0] || seen[1] || seen[2] || seen[3];
+  let total = kwhAt(sums, seen, 4);
   if (!currentReadAt || (total === undefined && !hasTou)) {
     return { ok: false, exception: 'MISSING_READING', message: `no accepted energy reading for ${input.period}`, det: { readingIds: ids }, flags };
   }
@@ -234,8 +312,8 @@ export function computeDeterminants(input: DeterminantInput): DeterminantOutcome
     periodStart,
     periodEnd,
     days,
-    previousReadAt: input.previousReadAt ? input.previousReadAt.toISOString() : null,
-    currentReadAt: currentReadAt.toISOString(),
+    previousReadAt: input.previousReadAt ? iso(input.previousReadAt) : null,
+    currentReadAt: iso(currentReadAt),
     kwh: total,
     estimated,
     meterExchange: exchange,
@@ -248,30 +326,37 @@ export function computeDeterminants(input: DeterminantInput): DeterminantOutcome
   if (!a.tariffCode || input.tariffVersions.length === 0) {
     return { ok: false, exception: 'NO_TARIFF', message: a.tariffCode ? `tariff ${a.tariffCode} has no active version in the catalogue` : 'the account has no tariff', det, flags };
   }
-  const inForce = versionsInForce(input.tariffVersions, periodStart, periodEnd);
+  const inForce = versionsInForceMemo(input.tariffVersions, periodStart, periodEnd);
   if ('gap' in inForce) return { ok: false, exception: 'TARIFF_GAP', message: `tariff ${a.tariffCode}: ${inForce.gap}`, det, flags };
   const versions = inForce.versions;
-  det.segments = versions.map((v) => ({
-    tariffCode: v.code,
-    version: String(v.version ?? ''),
-    from: v.effectiveFrom > periodStart ? v.effectiveFrom : periodStart,
-    to: v.effectiveTo != null && addDays(v.effectiveTo, -1) < periodEnd ? addDays(v.effectiveTo, -1) : periodEnd,
-  }));
+  // plain loops (no per-account closures: this runs once per account of a billing run)
+  let anyTou = false;
+  for (const v of versions) {
+    det.segments.push({
+      tariffCode: v.code,
+      version: String(v.version ?? ''),
+      from: v.effectiveFrom > periodStart ? v.effectiveFrom : periodStart,
+      to: v.effectiveTo != null && addDays(v.effectiveTo, -1) < periodEnd ? addDays(v.effectiveTo, -1) : periodEnd,
+    });
+    if (v.tou) anyTou = true;
+  }
 
   const usage: Usage = { periodStart, periodEnd, kwh: total };
-  const anyTou = versions.some((v) => v.tou);
   if (anyTou) {
     if (!hasTou) return { ok: false, exception: 'MISSING_TOU', message: 'the tariff is time-of-use but the meter has no TOU register readings', det, flags };
-    const parts = touRaw.map((x) => Math.max(0, x ?? 0));
-    const sum = parts.reduce((s, x) => s + x, 0);
+    const parts = [0, 0, 0, 0];
+    let sum = 0;
+    for (let i = 0; i < 4; i++) {
+      const x = touRaw[i];
+      parts[i] = x === undefined || x < 0 ? 0 : x;
+      sum += parts[i];
+    }
     const diff = total - sum;
     // rounding of several registers may differ from the rounded total by a few kWh; more is a mismatch
     if (Math.abs(diff) > Math.max(TOU_REGS.length, Math.round(total / 100))) flags.push('TOU_MISMATCH');
     const fixed = scaleTo(parts, total);
     const tou: Partial<Record<TouPeriod, number>> = {};
-    TOU_REGS.forEach((p, i) => {
-      if (touRaw[i] !== undefined) tou[p] = fixed[i];
-    });
+    for (let i = 0; i < 4; i++) if (touRaw[i] !== undefined) tou[TOU_REGS[i]] = fixed[i];
     usage.tou = tou;
     det.tou = tou;
   }
@@ -323,8 +408,8 @@ export function computeDeterminants(input: DeterminantInput): DeterminantOutcome
     }
   }
   if (versions.some((v) => v.powerFactor)) {
-    const fwd = kwhOf('REACTIVE');
-    const rev = kwhOf('REACTIVE_REV');
+    const fwd = kwhAt(sums, seen, 5);
+    const rev = kwhAt(sums, seen, 6);
     if (fwd === undefined && rev === undefined) return { ok: false, exception: 'MISSING_REACTIVE', message: 'power-factor tariff but no reactive energy reading', det, flags };
     usage.reactiveKvarh = { forward: Math.abs(fwd ?? 0), reverse: Math.abs(rev ?? 0) };
     det.reactive = { forward: Math.abs(fwd ?? 0), reverse: Math.abs(rev ?? 0) };
@@ -334,4 +419,21 @@ export function computeDeterminants(input: DeterminantInput): DeterminantOutcome
     }
   }
   return { ok: true, usage, versions, det, flags };
+}
+
+/**
+ * What a bill keeps in its `determinants` column: the determinants minus what the bill's own
+ * columns already hold (period_start, period_end, days, energy_kwh; the segments are tariff_refs)
+ * and minus false flags, plus the exception message when the account could not be rated. Keeps
+ * the written row narrow (the billing run writes one per account).
+ * Example: `{ kwh: 350, days: 31, …, tou: {PEAK: 200, VALLEY: 150}, estimated: false }` →
+ * `{ tou: {PEAK: 200, VALLEY: 150}, readingIds: […], … }`.
+ */
+export function storedDeterminants(det: Partial<Determinants>, exceptionMessage?: string): Record<string, unknown> {
+  const { periodStart: _s, periodEnd: _e, days: _d, kwh: _k, segments: _g, estimated, meterExchange, ...rest } = det;
+  const out: Record<string, unknown> = rest;
+  if (estimated) out.estimated = true;
+  if (meterExchange) out.meterExchange = true;
+  if (exceptionMessage) out.exception = exceptionMessage;
+  return out;
 }

@@ -27,6 +27,27 @@ const PF_STANDARDS = new Set(['0.90', '0.85', '0.80']);
 const MANUAL = /manual review/i;
 const T_FIXED_RULE = 'tariff fixed monthly charge';
 
+const dayMemo = new Map<string, number | undefined>();
+/** rating/calendar dayNumber, memoised; undefined for a date it refuses (the generic path reports it). */
+function dayNo(date: string): number | undefined {
+  let n = dayMemo.get(date);
+  if (n === undefined && !dayMemo.has(date)) {
+    try {
+      n = dayNumber(date);
+    } catch {
+      n = undefined;
+    }
+    if (dayMemo.size >= 50_000) dayMemo.clear();
+    dayMemo.set(date, n);
+  }
+  return n;
+}
+
+/** A TOU register the fast path takes as is: absent, or a non-negative integer kWh (the engine refuses negatives). */
+function touOk(x: unknown): boolean {
+  return x === undefined || (typeof x === 'number' && Number.isInteger(x) && x >= 0);
+}
+
 /** Reusable scratch state (one per worker). */
 export class FastBiller {
   private sink = new LineSink();
@@ -45,9 +66,9 @@ export class FastBiller {
     const v = d.versions[0];
     const u = d.usage;
     const ct = compileTariff(v);
-    const start = dayNumber(u.periodStart, 'usage.periodStart');
-    const end = dayNumber(u.periodEnd, 'usage.periodEnd');
-    if (end < start) return this.slow(input, history);
+    const start = dayNo(u.periodStart);
+    const end = dayNo(u.periodEnd);
+    if (start === undefined || end === undefined || end < start) return this.slow(input, history);
     const D = end - start + 1;
     const month = Number(u.periodStart.slice(5, 7));
     const warnings: string[] = [];
@@ -59,18 +80,15 @@ export class FastBiller {
     const e = this.si.e;
     e[0] = e[1] = e[2] = e[3] = e[4] = 0;
     if (u.tou) {
-      let sum = 0;
       const t = u.tou;
-      const put = (p: number, x: unknown) => {
-        if (x === undefined) return true;
-        if (typeof x !== 'number' || !Number.isInteger(x)) return false;
-        if (x < 0) return false; // the engine refuses a negative register: generic path
-        e[p] = x * 100;
-        sum += e[p];
-        return true;
-      };
-      if (!put(0, t.SHARP) || !put(1, t.PEAK) || !put(2, t.FLAT) || !put(3, t.VALLEY) || !put(4, t.DEEP)) return this.slow(input, history);
-      if (sum !== total) return this.slow(input, history); // reconcile warning: generic path
+      const x0 = t.SHARP, x1 = t.PEAK, x2 = t.FLAT, x3 = t.VALLEY, x4 = t.DEEP;
+      if (!touOk(x0) || !touOk(x1) || !touOk(x2) || !touOk(x3) || !touOk(x4)) return this.slow(input, history);
+      e[0] = x0 === undefined ? 0 : (x0 as number) * 100;
+      e[1] = x1 === undefined ? 0 : (x1 as number) * 100;
+      e[2] = x2 === undefined ? 0 : (x2 as number) * 100;
+      e[3] = x3 === undefined ? 0 : (x3 as number) * 100;
+      e[4] = x4 === undefined ? 0 : (x4 as number) * 100;
+      if (e[0] + e[1] + e[2] + e[3] + e[4] !== total) return this.slow(input, history); // reconcile warning: generic path
     } else {
       if (ct.hasTou) return this.slow(input, history);
       e[2] = total;
@@ -118,6 +136,7 @@ export class FastBiller {
       if (!Number.isInteger(u.daysUsed) || u.daysUsed < 0) return this.slow(input, history);
       daysUsed = u.daysUsed;
       calDays = u.calendarDays ?? daysInMonth(Number(u.periodStart.slice(0, 4)), month);
+
       if (daysUsed > calDays) return this.slow(input, history);
     }
 

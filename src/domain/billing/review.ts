@@ -96,6 +96,14 @@ export function beyond(cur: number, base: number, ratio: string): boolean {
 const FEN_RE = /^-?\d+\.\d\d$/;
 /** 元 string → 分; the engine's totals always have 2 decimals (fast path), anything else is parsed exactly. */
 function fen(s: string, field: string): number {
+  const n = s.length;
+  if (n >= 4 && n <= 15 && s.charCodeAt(n - 3) === 46) {
+    // d…d.dd (optionally negative): digits only around the dot
+    const v = Number(s.slice(0, n - 3)) * 100;
+    const c1 = s.charCodeAt(n - 2) - 48;
+    const c2 = s.charCodeAt(n - 1) - 48;
+    if (Number.isInteger(v) && c1 >= 0 && c1 <= 9 && c2 >= 0 && c2 <= 9 && FEN_RE.test(s)) return s.charCodeAt(0) === 45 ? v - c1 * 10 - c2 : v + c1 * 10 + c2;
+  }
   return FEN_RE.test(s) ? Number(s.replace('.', '')) : parseMoney(s, field);
 }
 
@@ -113,27 +121,31 @@ function compile(rules: ReviewRuleSet) {
   return c;
 }
 
+function addFlag(out: string[], f: string): void {
+  if (!out.includes(f)) out.push(f);
+}
+
+function compareTo(out: string[], ctx: ReviewContext, amt: number, base: PriorBill | null | undefined, kwhFlag: ReviewFlag, amtFlag: ReviewFlag, rules: ReviewRuleSet, minAmt: number): void {
+  if (!base) return;
+  if (base.kwh >= rules.minBaseKwh && beyond(ctx.kwh, base.kwh, rules.changeRatio)) addFlag(out, kwhFlag);
+  const b = fen(base.amount, 'amount');
+  if (b >= minAmt && beyond(amt, b, rules.changeRatio)) addFlag(out, amtFlag);
+}
+
 /** Apply the rule set; returns the flags in a stable order. */
 export function reviewFlags(ctx: ReviewContext, rules: ReviewRuleSet = DEFAULT_REVIEW_RULES): string[] {
   const c = compile(rules);
-  const out = new Set<string>();
+  const out: string[] = [];
   const amt = fen(ctx.amount, 'amount');
-  const minAmt = c.minAmt;
-  const compare = (base: PriorBill | null | undefined, kwhFlag: ReviewFlag, amtFlag: ReviewFlag) => {
-    if (!base) return;
-    if (base.kwh >= rules.minBaseKwh && beyond(ctx.kwh, base.kwh, rules.changeRatio)) out.add(kwhFlag);
-    const b = fen(base.amount, 'amount');
-    if (b >= minAmt && beyond(amt, b, rules.changeRatio)) out.add(amtFlag);
-  };
-  compare(ctx.last, 'KWH_VS_LAST', 'AMOUNT_VS_LAST');
-  compare(ctx.lastYear, 'KWH_VS_LAST_YEAR', 'AMOUNT_VS_LAST_YEAR');
-  if (ctx.kwh === 0) out.add('ZERO_ENERGY');
-  for (const f of ctx.determinantFlags) out.add(f);
-  if (ctx.firstBill) out.add('FIRST_BILL');
-  if (ctx.tariffChange) out.add('TARIFF_CHANGE');
+  compareTo(out, ctx, amt, ctx.last, 'KWH_VS_LAST', 'AMOUNT_VS_LAST', rules, c.minAmt);
+  compareTo(out, ctx, amt, ctx.lastYear, 'KWH_VS_LAST_YEAR', 'AMOUNT_VS_LAST_YEAR', rules, c.minAmt);
+  if (ctx.kwh === 0) addFlag(out, 'ZERO_ENERGY');
+  for (const f of ctx.determinantFlags) addFlag(out, f);
+  if (ctx.firstBill) addFlag(out, 'FIRST_BILL');
+  if (ctx.tariffChange) addFlag(out, 'TARIFF_CHANGE');
   const large = c.large.get(ctx.customerClass) ?? c.large.get('default');
-  if (large !== undefined && amt > large) out.add('LARGE_AMOUNT');
-  if (ctx.manualReview) out.add('RATING_WARNING');
-  if (out.size === 0) return [];
-  return [...out].filter((f) => !rules.disabled.includes(f)).sort((a, b) => c.order.indexOf(a) - c.order.indexOf(b));
+  if (large !== undefined && amt > large) addFlag(out, 'LARGE_AMOUNT');
+  if (ctx.manualReview) addFlag(out, 'RATING_WARNING');
+  if (out.length === 0) return out;
+  return out.filter((f) => !rules.disabled.includes(f)).sort((a, b) => c.order.indexOf(a) - c.order.indexOf(b));
 }
