@@ -200,6 +200,44 @@ export async function earlierSuspensions(trx: Trx, accountId: number, exceptRequ
     .filter((d) => d.effectiveOn && d.until).map((d) => ({ from: d.effectiveOn, to: d.until }));
 }
 
+// --- 单一制 switch (domain-cn §3.4) ---------------------------------------------------------
+
+export const TWO_PART_THRESHOLD_SETTING = 'service.two_part_threshold_kva';
+export const SINGLE_PART_TARIFFS_SETTING = 'service.single_part_tariffs';
+export const DEFAULT_TWO_PART_THRESHOLD_KVA = '315';
+
+/** The 两部制 capacity threshold (kVA): setting service.two_part_threshold_kva, default 315 (526号, VERIFY §12.2). */
+export async function twoPartThresholdKva(trx: Trx): Promise<string> {
+  const s = await trx.selectFrom('settings').select('value').where('key', '=', TWO_PART_THRESHOLD_SETTING).executeTakeFirst();
+  const v = s?.value ?? DEFAULT_TWO_PART_THRESHOLD_KVA;
+  return kvaString(kvaHundredths(TWO_PART_THRESHOLD_SETTING, typeof v === 'number' ? String(v) : v));
+}
+
+/**
+ * When the capacity left after 暂停/减容 is below the 两部制 threshold, a two-part account's
+ * basic-charge basis switches to 单一制 (basicChargeMethod 'none') from the sealing day; the
+ * tariff follows when setting service.single_part_tariffs maps the account's two-part tariff
+ * code to a single-part one ({ "ZJ-LI-10KV-TOU-A": "ZJ-GC-10KV-TOU" }). Returns the patch for
+ * the sealing day and the one restoring the previous basis (for 恢复), or null.
+ */
+async function singlePartSwitch(trx: Trx, attrs: VersionedAttributes, remainingKva: string) {
+  if (attrs.basicChargeMethod === 'none') return null;
+  const threshold = await twoPartThresholdKva(trx);
+  if (kvaHundredths('x', remainingKva) >= kvaHundredths('x', threshold)) return null;
+  const map = await trx.selectFrom('settings').select('value').where('key', '=', SINGLE_PART_TARIFFS_SETTING).executeTakeFirst();
+  const single = attrs.tariffCode ? ((map?.value ?? {}) as Record<string, string>)[attrs.tariffCode] : undefined;
+  const to: Partial<VersionedAttributes> = { basicChargeMethod: 'none', ...(single ? { tariffCode: await checkTariff(trx, single, SINGLE_PART_TARIFFS_SETTING) } : {}) };
+  const back: Partial<VersionedAttributes> = { basicChargeMethod: attrs.basicChargeMethod, ...(single ? { tariffCode: attrs.tariffCode } : {}) };
+  return { to, back, thresholdKva: threshold, summary: { basis: 'single_part', thresholdKva: threshold, fromMethod: attrs.basicChargeMethod, ...(single ? { fromTariff: attrs.tariffCode, toTariff: single } : {}) } };
+}
+
+/** Attributes of the account version in force on a day (the accounts row mirrors today's). */
+async function attributesOn(trx: Trx, accountId: number, day: string, fallback: VersionedAttributes): Promise<VersionedAttributes> {
+  const rows = await trx.selectFrom('account_versions').selectAll().where('account_id', '=', accountId).orderBy('effective_from').execute();
+  const vs: AttributeVersion[] = rows.map((r) => ({ id: r.id, effectiveFrom: r.effective_from, effectiveTo: r.effective_to, attributes: r.attributes as VersionedAttributes }));
+  return versionAt(vs, day)?.attributes ?? fallback;
+}
+
 export const EFFECTS: Record<string, (c: EffectCtx) => Promise<EffectResult>> = {
   async create_account(c) {
     const { data } = c;
@@ -247,13 +285,16 @@ export const EFFECTS: Record<string, (c: EffectCtx) => Promise<EffectResult>> = 
       next = kvaString(n);
     }
     const steps: Array<{ from: string; patch: Partial<VersionedAttributes> }> = [{ from: on, patch: { contractCapacityKva: next } }];
+    // 减容 below the 两部制 threshold: 单一制 from the sealing day (permanent, like the 减容)
+    const sw = c.request.type === 'reduce_capacity' ? await singlePartSwitch(c.trx, await attributesOn(c.trx, accountId, on, attributesOf(a)), next) : null;
+    if (sw) steps[0].patch = { ...steps[0].patch, ...sw.to };
     if (c.request.type === 'temp_swap' && c.data.until) {
       const until = checkDate('data.until', c.data.until);
       if (until < on) throw new ValidationError('data.until', 'must not be before effectiveOn');
       steps.push({ from: resumeDay({ from: on, to: until }), patch: { contractCapacityKva: cur } });
     }
-    await patchAccountTx(c, accountId, steps, `${c.request.type} (${c.request.request_no})`);
-    return { effect: 'capacity_change', effectiveOn: on, accountId, summary: { fromKva: cur, toKva: next, ...(steps[1] ? { restoredOn: steps[1].from } : {}) } };
+    await patchAccountTx(c, accountId, steps, `${c.request.type} (${c.request.request_no})${sw ? `: 单一制 below ${sw.thresholdKva} kVA` : ''}`);
+    return { effect: 'capacity_change', effectiveOn: on, accountId, summary: { fromKva: cur, toKva: next, ...(steps[1] ? { restoredOn: steps[1].from } : {}), ...(sw ? { basicCharge: { ...sw.summary, from: on } } : {}) } };
   },
 
   /** 暂停: capacity reduced from the sealing day, restored the day after `until`. */
@@ -266,11 +307,16 @@ export const EFFECTS: Record<string, (c: EffectCtx) => Promise<EffectResult>> = 
     const cur = trimDec(a.contract_capacity_kva) || '0';
     const left = capacityAfterDecrease(cur, c.data.suspendKva ?? cur, 'data.suspendKva');
     const resume = resumeDay({ from: on, to: until });
+    // remaining capacity below the 两部制 threshold: 单一制 from the sealing day, back on 恢复
+    const sw = await singlePartSwitch(c.trx, await attributesOn(c.trx, accountId, on, attributesOf(a)), left);
     await patchAccountTx(c, accountId, [
-      { from: on, patch: { contractCapacityKva: left, ...(left === '0' ? { status: 'suspended' } : {}) } },
-      { from: resume, patch: { contractCapacityKva: cur, status: a.status } },
-    ], `suspend (${c.request.request_no})`);
-    return { effect: 'suspend', effectiveOn: on, accountId, summary: { fromKva: cur, suspendedKva: kvaString(kvaHundredths('x', cur) - kvaHundredths('x', left)), remainingKva: left, resumeOn: resume } };
+      { from: on, patch: { contractCapacityKva: left, ...(left === '0' ? { status: 'suspended' } : {}), ...(sw?.to ?? {}) } },
+      { from: resume, patch: { contractCapacityKva: cur, status: a.status, ...(sw?.back ?? {}) } },
+    ], `suspend (${c.request.request_no})${sw ? `: 单一制 below ${sw.thresholdKva} kVA until ${resume}` : ''}`);
+    return {
+      effect: 'suspend', effectiveOn: on, accountId,
+      summary: { fromKva: cur, suspendedKva: kvaString(kvaHundredths('x', cur) - kvaHundredths('x', left)), remainingKva: left, resumeOn: resume, ...(sw ? { basicCharge: { ...sw.summary, from: on, restoredOn: resume } } : {}) },
+    };
   },
 
   async relocate(c) {

@@ -15,6 +15,8 @@ import { writeAudit } from '../audit/write-audit.js';
 import { today } from '../archive/accounts.js';
 import { issueFinalBill, type FinalBillResult } from '../billing/final-bill.js';
 import { checkRefundPayee, settleCredit } from '../payments/refunds.js';
+import { enqueueMessage } from '../messaging/outbox.js';
+import { normalizeMobile } from '../messaging/sender.js';
 
 /** Administrators edit the calendar and SLA profiles (rule sets). */
 export const ADMIN_PERMISSION = 'role.write';
@@ -192,10 +194,19 @@ export async function notify(
   trx: Trx,
   n: { requestId: number; accountId: number | null; audience: 'customer' | 'staff'; recipient: string | null; event: string; zh: string; en: string },
 ) {
-  await trx.insertInto('notifications').values({
+  const row = await trx.insertInto('notifications').values({
     request_id: n.requestId, account_id: n.accountId, audience: n.audience, channel: n.audience === 'customer' ? 'sms' : 'queue',
     recipient: n.recipient, event: n.event, message_zh: n.zh, message_en: n.en,
-  }).execute();
+  }).returning('id').executeTakeFirstOrThrow();
+  // a customer message with a mobile number also goes out by SMS (outbox, same transaction)
+  const phone = n.audience === 'customer' ? normalizeMobile(n.recipient) : null;
+  if (phone) {
+    const r = await trx.selectFrom('service_requests').select(['request_no']).where('id', '=', n.requestId).executeTakeFirst();
+    await enqueueMessage(trx, {
+      recipientPhone: phone, templateCode: `service_request.${n.event}`, params: { requestNo: r?.request_no ?? null, event: n.event },
+      textZh: n.zh, textEn: n.en, sourceType: 'service_request', sourceId: n.requestId, notificationId: Number(row.id),
+    });
+  }
 }
 
 /** An action day: defaults to today (Asia/Shanghai); never in the future (offline field work may record an earlier day). */
