@@ -37,6 +37,7 @@ export default function AccountBills({ accountId }: { accountId: number }) {
           { title: t('runs.status'), dataIndex: 'status', render: (s: string) => st(s) },
           { title: t('bill.dueDate'), dataIndex: 'dueDate', render: (v: string | null) => v ?? '—' },
           { title: t('bills.flags'), render: (_, b) => <FlagTags flags={b.reviewFlags} exceptionCode={b.exceptionCode} /> },
+          { title: 'PDF', render: (_, b) => <a href={billingApi.billPdfUrl(b.id)} download data-testid="account-bill-pdf">{t('pdf.download')}</a> },
         ]}
       />
       <BillDrawer billId={open} onClose={() => setOpen(null)} />

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { Alert, Descriptions, Drawer, Skeleton, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Descriptions, Drawer, Skeleton, Space, Table, Tag, Typography } from 'antd';
+import { FilePdfOutlined } from '@ant-design/icons';
 import { errorText } from '../../components/errors';
 import { useI18n } from '../../i18n';
 import { billingApi, money, type BillDetail, type ReviewFlag } from './api';
@@ -42,7 +43,10 @@ export function BillDrawer({ billId, onClose }: { billId: number | null; onClose
       {!bill && !err && <Skeleton active />}
       {bill && (
         <div data-testid="bill-detail">
-          <div style={{ marginBottom: 8 }}><AdjustmentButton bill={bill} /></div>
+          <Space wrap style={{ marginBottom: 8 }}>
+            <Button icon={<FilePdfOutlined />} href={billingApi.billPdfUrl(bill.id)} download data-testid="bill-pdf">{t('pdf.download')}</Button>
+            <AdjustmentButton bill={bill} />
+          </Space>
           <Descriptions size="small" column={{ xs: 1, sm: 2 }} bordered style={{ marginBottom: 16 }}>
             <Descriptions.Item label={t('bills.name')}>{bill.accountName ?? '—'}</Descriptions.Item>
             <Descriptions.Item label={t('runs.status')}>{st(bill.status)}{bill.trial ? <Tag color="purple" style={{ marginLeft: 8 }}>{t('runs.trial')}</Tag> : null}</Descriptions.Item>

@@ -1,13 +1,13 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useParams } from 'react-router-dom';
 import { Alert, Button, Card, Checkbox, Col, Input, Modal, Progress, Row, Select, Space, Statistic, Table, Tag, Typography, message } from 'antd';
-import { ReloadOutlined } from '@ant-design/icons';
+import { PrinterOutlined, ReloadOutlined } from '@ant-design/icons';
 import { PageContainer } from '../../components/PageContainer';
 import { errorText } from '../../components/errors';
 import { useAuth } from '../../app/auth';
 import { can } from '../../app/permissions';
 import { useI18n } from '../../i18n';
-import { billingApi, money, type Bill, type RunDetail } from './api';
+import { billingApi, money, type Bill, type RouteOption, type RunDetail } from './api';
 import { useBT } from './i18n';
 import { RunStatusTag } from './RunsPage';
 import { BillDrawer, FlagTags } from './BillDrawer';
@@ -34,6 +34,8 @@ export default function RunPage() {
   const [page, setPage] = useState(1);
   const [openBill, setOpenBill] = useState<number | null>(null);
   const [modal, modalHolder] = Modal.useModal();
+  const [printRoute, setPrintRoute] = useState<string | undefined>(undefined);
+  const [printRoutes, setPrintRoutes] = useState<RouteOption[]>([]);
   const pageSize = 50;
 
   const loadRun = useCallback(async () => {
@@ -94,6 +96,10 @@ export default function RunPage() {
   const clean = detail?.statusCounts.calculated ?? 0;
   const approved = detail?.statusCounts.approved ?? 0;
   const finished = run && (run.status === 'completed' || run.status === 'cancelled');
+  const issuedCount = detail?.statusCounts.issued ?? 0;
+  const loadPrintRoutes = () => {
+    if (run && printRoutes.length === 0) billingApi.routes(run.period).then((r) => setPrintRoutes(r.items)).catch(() => undefined);
+  };
 
   return (
     <PageContainer
@@ -151,6 +157,26 @@ export default function RunPage() {
           )}
           <Button danger data-testid="run-cancel" onClick={() => modal.confirm({ title: t('run.cancelConfirm'), onOk: () => act(() => billingApi.cancel(id)) })}>{t('run.cancel')}</Button>
         </Space>
+      )}
+      {run && !run.trial && issuedCount > 0 && (
+        <Card size="small" style={{ marginBottom: 12 }} data-testid="run-print">
+          <Space wrap>
+            <Select
+              allowClear
+              showSearch
+              optionFilterProp="label"
+              placeholder={t('pdf.printAll')}
+              style={{ width: 220, maxWidth: '100%' }}
+              value={printRoute}
+              onFocus={loadPrintRoutes}
+              onChange={(v) => setPrintRoute(v)}
+              options={printRoutes.map((r) => ({ value: r.code, label: `${r.code} ${r.name}` }))}
+              data-testid="run-print-route"
+            />
+            <Button icon={<PrinterOutlined />} href={billingApi.runPrintUrl(id, printRoute)} download data-testid="run-print-pdf">{t('pdf.print')}{printRoute ? '' : ` (${issuedCount})`}</Button>
+            <Typography.Text type="secondary" style={{ fontSize: 12 }}>{t('pdf.printHint')}</Typography.Text>
+          </Space>
+        </Card>
       )}
       <Space wrap style={{ marginBottom: 8 }}>
         <Select allowClear placeholder={t('bills.filterStatus')} style={{ width: 140 }} value={filter.status} onChange={(v) => { setPage(1); setFilter((f) => ({ ...f, status: v })); }} options={BILL_STATUSES.map((s) => ({ value: s, label: st(s) }))} data-testid="bills-filter-status" />

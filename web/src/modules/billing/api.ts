@@ -1,5 +1,5 @@
 /** Calls of the billing runs (src/api/billing/billing.routes.ts, docs/billing.md). */
-import { api } from '../../api/client';
+import { api, API_BASE } from '../../api/client';
 
 export interface BillingRun {
   id: number;
@@ -125,6 +125,10 @@ export const billingApi = {
   sendBack: (id: number, reason: string) => api.post<Bill>(`/bills/${id}/send-back`, { reason }),
   accountBills: (accountId: number) => api.get<{ items: Bill[] }>(`/accounts/${accountId}/bills`, { pageSize: 50 }),
   routes: (period?: string) => api.get<{ items: RouteOption[] }>('/metering/routes', { period }),
+  /** bill document (电费通知单), a plain link: the browser downloads it with the session cookie */
+  billPdfUrl: (id: number) => `${API_BASE}/bills/${id}/pdf`,
+  /** printable batch (批量打印) of a run, optionally one reading route (code or id) */
+  runPrintUrl: (id: number, route?: string) => `${API_BASE}/billing/runs/${id}/print${route ? `?route=${encodeURIComponent(route)}` : ''}`,
 };
 
 /** Previous month of the current billing period (Asia/Shanghai). */
