@@ -228,6 +228,49 @@ describe.skipIf(!hasChromium)('payments (收费) in Chromium', () => {
     }
   }, 300_000);
 
+  it('对账: the collector imports a bank statement; the supervisor resolves its long item (posted)', async () => {
+    await api('admin', 'POST', '/payments/channels', { code: 'E2EBANK', name: '测试银行' });
+    const acc = owing[3] ?? owing[0];
+    const key = `e2e-long-${Date.now()}`;
+    const desk = await newDesktop(browser, server.baseUrl);
+    const page = await desk.newPage();
+    const errors = trackErrors(page);
+    try {
+      await login(page, 'collector');
+      await page.goto('/payments/reconciliation');
+      await page.getByTestId('rec-upload').waitFor();
+      await page.getByTestId('rec-csv').fill(`idempotencyKey,accountNo,amount\n${key},${acc.accountNo},10.00\n`);
+      await page.getByTestId('rec-upload').click();
+      const view = page.getByTestId('rec-view');
+      await view.waitFor();
+      await view.getByText('长款（渠道有，系统无）').first().waitFor();
+      expect(await view.textContent()).toContain('处理差异需要收费稽核权限'); // the collector cannot resolve
+      await screenshot(page, 'payments-08-reconcile-import');
+      const list = await api('manager', 'GET', '/payments/ui/statements');
+      const st = list.items.find((s: any) => s.channelCode === 'E2EBANK');
+      expect(st).toMatchObject({ long: 1, unresolved: 1 });
+      const item = (await api('manager', 'GET', `/payments/ui/statements/${st.id}`)).items[0];
+      await page.close();
+
+      const ctx = await newDesktop(browser, server.baseUrl);
+      const p2 = await ctx.newPage();
+      const errors2 = trackErrors(p2);
+      await login(p2, 'manager');
+      await p2.goto(`/payments/reconciliation?statement=${st.id}`);
+      await p2.getByTestId(`rec-resolve-${item.id}-posted`).click();
+      await p2.getByTestId('rec-note').fill('银行已扣款，补记入账');
+      await p2.getByTestId('rec-resolve-ok').click();
+      await expect.poll(async () => (await api('manager', 'GET', `/payments/ui/statements/${st.id}`)).items[0].resolution).toBe('posted');
+      await p2.getByTestId(`rec-statement-${st.id}`).getByText('已处理').waitFor();
+      await screenshot(p2, 'payments-09-reconcile-resolved');
+      expect(errors2).toEqual([]);
+      await ctx.close();
+      expect(errors).toEqual([]);
+    } finally {
+      await desk.close();
+    }
+  }, 300_000);
+
   it('phone 375 px (走收): the collector opens a shift and takes a payment without horizontal scroll', async () => {
     const ctx = await newPhone(browser, server.baseUrl);
     const page = await ctx.newPage();

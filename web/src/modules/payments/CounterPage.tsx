@@ -118,7 +118,7 @@ export default function CounterPage() {
   const [payErr, setPayErr] = useState<string | null>(null);
   const [result, setResult] = useState<CounterResult | null>(null);
 
-  const [voiding, setVoiding] = useState<{ id: number; receiptNo: string | null; amount: string } | null>(null);
+  const [voiding, setVoiding] = useState<{ id: number; receiptNo: string | null; amount: string; accountNo: string } | null>(null);
   const [closing, setClosing] = useState(false);
   const [waiving, setWaiving] = useState<{ accountNo: string; item: DueItem } | null>(null);
 
@@ -450,7 +450,7 @@ export default function CounterPage() {
                 {mt(p.method)} · {formatDateTime(p.receivedAt).slice(11)} · {p.receiptNo && <a href={receiptUrl(p.receiptNo)} target="_blank" rel="noreferrer">{p.receiptNo}</a>}
                 {p.voidReason && ` · ${p.voidReason}`}
               </Typography.Text>
-              {p.status === 'posted' && <a onClick={() => setVoiding({ id: p.paymentId, receiptNo: p.receiptNo, amount: p.amount })} style={{ color: '#cf1322' }} data-testid={`void-${p.paymentId}`}>{t('void.action')}</a>}
+              {p.status === 'posted' && <a onClick={() => setVoiding({ id: p.paymentId, receiptNo: p.receiptNo, amount: p.amount, accountNo: p.accountNo })} style={{ color: '#cf1322' }} data-testid={`void-${p.paymentId}`}>{t('void.action')}</a>}
             </Flex>
           </List.Item>
         )}
@@ -462,20 +462,31 @@ export default function CounterPage() {
     <PageContainer crumbs={[{ title: t('module') }, { title: t('menu.counter') }]} title={t('menu.counter')}>
       {err && <Alert type="error" message={err} style={{ marginBottom: 12 }} />}
       <Row gutter={[12, 12]} data-testid="counter-page">
-        <Col xs={24} lg={14}>
+        {/* phone: with no shift open the shift card comes first (open it before searching) */}
+        <Col xs={{ span: 24, order: shift ? 1 : 2 }} lg={{ span: 14, order: 1 }}>
           <Space direction="vertical" size={12} style={{ width: '100%' }}>
             {searchCard}
             {cartCard}
           </Space>
         </Col>
-        <Col xs={24} lg={10}>
+        <Col xs={{ span: 24, order: shift ? 2 : 1 }} lg={{ span: 10, order: 2 }}>
           <Space direction="vertical" size={12} style={{ width: '100%' }}>
             {shiftCard}
             {paymentsCard}
           </Space>
         </Col>
       </Row>
-      <VoidModal target={voiding} onClose={() => setVoiding(null)} onDone={async () => { setVoiding(null); message.success(t('void.done')); await loadShift(); }} />
+      <VoidModal
+        target={voiding}
+        onClose={() => setVoiding(null)}
+        onDone={async () => {
+          const v = voiding;
+          setVoiding(null);
+          message.success(t('void.done'));
+          if (v) void refreshResult(v.accountNo);
+          await loadShift();
+        }}
+      />
       {shift && detail && <CloseModal open={closing} shift={detail} onClose={() => setClosing(false)} onDone={async (s) => { setClosing(false); setLastClosed(s); setResult(null); await loadShift(); }} />}
       <WaiverModal target={waiving} onClose={() => setWaiving(null)} />
     </PageContainer>
