@@ -3,8 +3,14 @@
  * written with COPY, review flags) on N accounts, then the write floor: a plain COPY of the same
  * output rows into tables of the same shape and indexes. Prints JSON.
  *
- *   DATABASE_URL=postgres://... npm run bench -- billing [--accounts 100000] [--workers 1,2] [--partition-size 2000]
- *   VOLTLINE_DATA_DIR=/tmp/x npm run bench -- billing --accounts 100000      # PGlite (in-process worker)
+ *   DATABASE_URL=postgres://... npm run bench -- billing [--accounts 100000] [--workers 1,2] [--partition-size 5000] [--pgdata DIR]
+ *   npm run bench -- billing --pglite /tmp/x --accounts 100000      # PGlite (in-process worker), or VOLTLINE_DATA_DIR without DATABASE_URL
+ *
+ * Per measurement: accounts, wall seconds, bills/s, the COPY floor of the same rows (seconds) and
+ * the ratio run/floor, workers, peak worker RSS, CPU seconds of the workers and (with --pgdata, the
+ * server's data directory on this machine) of the PostgreSQL backends, and the machine load
+ * (1-minute load average before and after) — on a shared machine the wall time measures the
+ * contention as much as the code, the CPU seconds do not.
  *
  * The database must be empty or hold a previous bench seed. Seeds N accounts (demo mix) when
  * empty; adds two months of readings (2026-09, 2026-10) with COPY when missing; bills 2026-10.
@@ -16,11 +22,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { openDb, type Db } from '../src/db/database.js';
+import os from 'node:os';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { openDb, openPglite, type Db } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
 import { readEnv } from '../src/config/env.js';
 import { SYSTEM_ACTOR } from '../src/app/context.js';
-import { createRun, runProgress, workRun } from '../src/app/billing/run.js';
+import { BILL_COLS, LINE_COLS, createRun, runProgress, workRun } from '../src/app/billing/run.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PERIOD = '2026-10';
@@ -101,48 +111,155 @@ function vmHwmKb(pid: number): number {
   }
 }
 
-async function spawnWorkers(runId: number, n: number): Promise<{ peakRssMb: number }> {
+function cpuSecondsOf(pid: number): number {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100; // utime + stime (clock ticks)
+  } catch {
+    return -1;
+  }
+}
+
+/** CPU seconds of the PostgreSQL server processes (children of the postmaster of `pgdata`), sampled. */
+class PgCpu {
+  private seen = new Map<number, number>();
+  private base = new Map<number, number>();
+  private master = 0;
+  constructor(pgdata: string | undefined) {
+    if (!pgdata) return;
+    try {
+      this.master = Number(fs.readFileSync(path.join(pgdata, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    } catch {
+      this.master = 0;
+    }
+  }
+  get enabled() {
+    return this.master > 0;
+  }
+  sample(first = false) {
+    if (!this.master) return;
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const f = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+        if (Number(rest[1]) !== this.master) continue;
+        const cpu = (Number(rest[11]) + Number(rest[12])) / 100;
+        const pid = Number(d);
+        if (first) this.base.set(pid, cpu);
+        this.seen.set(pid, Math.max(this.seen.get(pid) ?? 0, cpu));
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  seconds(): number {
+    let s = 0;
+    for (const [pid, cpu] of this.seen) s += cpu - (this.base.get(pid) ?? 0);
+    return Math.round(s * 10) / 10;
+  }
+}
+
+async function spawnWorkers(runId: number, n: number, pg: PgCpu): Promise<{ peakRssMb: number; workerCpuSeconds: number }> {
   let peak = 0;
+  const cpu = new Map<number, number>();
   const kids = Array.from({ length: n }, () =>
     spawn(process.execPath, [path.join(root, 'bin/voltline.mjs'), 'bill-worker', '--run', String(runId)], { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] }),
   );
   const timer = setInterval(() => {
-    for (const k of kids) if (k.pid) peak = Math.max(peak, vmHwmKb(k.pid));
+    for (const k of kids) {
+      if (!k.pid) continue;
+      peak = Math.max(peak, vmHwmKb(k.pid));
+      const c = cpuSecondsOf(k.pid);
+      if (c >= 0) cpu.set(k.pid, c);
+    }
+    pg.sample();
   }, 100);
   await Promise.all(kids.map((k) => new Promise<void>((res, rej) => k.on('exit', (c) => (c === 0 ? res() : rej(new Error(`bill-worker exited ${c}`)))))));
   clearInterval(timer);
-  return { peakRssMb: Math.round(peak / 1024) };
+  return { peakRssMb: Math.round(peak / 1024), workerCpuSeconds: Math.round([...cpu.values()].reduce((a, b) => a + b, 0) * 10) / 10 };
 }
 
-/** Plain COPY of the run's output rows into same-shaped tables (same indexes): the write floor. */
-async function copyFloor(db: Db): Promise<{ ms: number; bills: number; lines: number }> {
+/**
+ * The write floor: a plain COPY of the run's output rows (bills and bill lines, as text, taken
+ * with COPY TO before the clock starts) into fresh tables of the same shape and the same indexes.
+ */
+async function copyFloor(db: Db): Promise<{ ms: number; bills: number; lines: number; mb: number }> {
   await sql`drop table if exists bench_floor_lines`.execute(db.kysely);
   await sql`drop table if exists bench_floor_bills`.execute(db.kysely);
   await sql`create table bench_floor_bills (like bills including defaults including constraints including indexes)`.execute(db.kysely);
   await sql`create table bench_floor_lines (like bill_lines including defaults including constraints including indexes)`.execute(db.kysely);
-  const bcols = ['id', 'account_id', 'run_id', 'period', 'trial', 'status', 'org_unit_id', 'account_no', 'customer_class', 'tariff_codes', 'tariff_refs', 'period_start', 'period_end', 'days', 'energy_kwh', 'amount_total', 'determinants', 'review_flags', 'exception_code', 'warnings'];
-  const lcols = ['account_id', 'bill_id', 'line_no', 'code', 'name_zh', 'name_en', 'quantity', 'unit', 'unit_price', 'amount', 'segment', 'rule'];
-  const bills = (await sql<Record<string, unknown>>`select * from bills`.execute(db.kysely)).rows.map((b) =>
-    bcols.map((c) => (c === 'tariff_codes' || c === 'review_flags' ? `{${(b[c] as string[]).join(',')}}` : b[c])),
-  );
-  const lines = (await sql<Record<string, unknown>>`select * from bill_lines`.execute(db.kysely)).rows.map((l) => lcols.map((c) => l[c]));
+  const tables = [
+    { from: 'bills', to: 'bench_floor_bills', cols: BILL_COLS },
+    { from: 'bill_lines', to: 'bench_floor_lines', cols: LINE_COLS },
+  ];
+  const texts: Buffer[][] = [];
+  for (const t of tables) texts.push(await copyOut(db, `COPY ${t.from} (${t.cols.join(',')}) TO STDOUT`));
   const t0 = performance.now();
-  const CH = 20_000;
-  for (let i = 0; i < bills.length; i += CH) await db.copyInto('bench_floor_bills', bcols, bills.slice(i, i + CH));
-  for (let i = 0; i < lines.length; i += CH * 4) await db.copyInto('bench_floor_lines', lcols, lines.slice(i, i + CH * 4));
+  for (let i = 0; i < tables.length; i++) await copyIn(db, `COPY ${tables[i].to} (${tables[i].cols.join(',')}) FROM STDIN`, texts[i]);
   const ms = performance.now() - t0;
+  const count = async (t: string) => (await sql<{ n: number }>`select count(*)::int as n from ${sql.table(t)}`.execute(db.kysely)).rows[0].n;
+  const out = { ms: Math.round(ms), bills: await count('bench_floor_bills'), lines: await count('bench_floor_lines'), mb: Math.round(texts.flat().reduce((a, b) => a + b.length, 0) / 1048576) };
   await sql`drop table bench_floor_lines`.execute(db.kysely);
   await sql`drop table bench_floor_bills`.execute(db.kysely);
-  return { ms: Math.round(ms), bills: bills.length, lines: lines.length };
+  return out;
 }
+
+async function copyOut(db: Db, stmt: string): Promise<Buffer[]> {
+  if (db.pglite) {
+    const r = await db.pglite.query(stmt.replace('TO STDOUT', "TO '/dev/blob'"));
+    return [Buffer.from(await r.blob!.arrayBuffer())];
+  }
+  const client = await db.pool!.connect();
+  try {
+    const chunks: Buffer[] = [];
+    const stream = client.query(copyTo(stmt));
+    for await (const c of stream) chunks.push(c as Buffer);
+    // regroup into ~1 MB buffers (what a writer would send)
+    const out: Buffer[] = [];
+    let cur: Buffer[] = [];
+    let n = 0;
+    for (const c of chunks) {
+      cur.push(c);
+      n += c.length;
+      if (n > 1 << 20) {
+        out.push(Buffer.concat(cur));
+        cur = [];
+        n = 0;
+      }
+    }
+    if (cur.length) out.push(Buffer.concat(cur));
+    return out;
+  } finally {
+    client.release();
+  }
+}
+
+async function copyIn(db: Db, stmt: string, parts: Buffer[]): Promise<void> {
+  if (db.pglite) {
+    await db.pglite.query(stmt.replace('FROM STDIN', "FROM '/dev/blob'"), [], { blob: new Blob(parts) });
+    return;
+  }
+  const client = await db.pool!.connect();
+  try {
+    await pipeline(Readable.from(parts), client.query(copyFrom(stmt)));
+  } finally {
+    client.release();
+  }
+}
+
+const load1 = () => Math.round(os.loadavg()[0] * 10) / 10;
 
 export async function run(args: string[]) {
   const N = Number(arg(args, 'accounts', '100000'));
   const workerSet = arg(args, 'workers', '1,2').split(',').map(Number);
-  const partitionSize = Number(arg(args, 'partition-size', '2000'));
+  const partitionSize = Number(arg(args, 'partition-size', '5000'));
+  const pglite = arg(args, 'pglite', '');
+  const pg = new PgCpu(arg(args, 'pgdata', process.env.PGDATA ?? ''));
   const env = readEnv();
   const log = (m: string) => console.error(`[bench billing] ${m}`);
-  const db = await openDb(env);
+  const db = pglite ? await openPglite(pglite) : await openDb(env);
   try {
     await migrate(db);
     const n = await db.kysely.selectFrom('accounts').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
@@ -157,24 +274,35 @@ export async function run(args: string[]) {
     const workers = db.engine === 'postgres' ? workerSet : [1];
     for (const w of workers) {
       await resetBilling(db);
+      await sql`checkpoint`.execute(db.kysely).catch(() => {});
+      const loadBefore = load1();
+      pg.sample(true);
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const { run } = await createRun(db, SYSTEM_ACTOR, { period: PERIOD, partitionSize });
       const tCreate = performance.now() - t0;
       let peakRssMb: number;
-      if (db.engine === 'postgres') peakRssMb = (await spawnWorkers(run.id, w)).peakRssMb;
+      let workerCpuSeconds: number;
+      if (db.engine === 'postgres') ({ peakRssMb, workerCpuSeconds } = await spawnWorkers(run.id, w, pg));
       else {
         await workRun(db, run.id, 'bench');
         peakRssMb = Math.round(process.memoryUsage().rss / 1048576);
+        const c = process.cpuUsage(c0);
+        workerCpuSeconds = Math.round((c.user + c.system) / 1e5) / 10;
       }
       const wall = (performance.now() - t0) / 1000;
+      pg.sample();
+      const loadAfter = load1();
       const p = await runProgress(db.kysely, run.id);
       const lines = await db.kysely.selectFrom('bill_lines').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
+      const loadFloor = load1();
       const floor = await copyFloor(db);
       const r = {
         engine: db.engine,
         workers: w,
         accounts: run.totalAccounts,
         partitions: run.partitions,
+        partitionSize,
         status: p.run.status,
         bills: p.progress.bills,
         billLines: lines.n,
@@ -182,13 +310,17 @@ export async function run(args: string[]) {
         flagged: p.progress.flagged,
         createRunSeconds: Math.round(tCreate) / 1000,
         wallSeconds: Math.round(wall * 10) / 10,
-        accountsPerSecond: Math.round(run.totalAccounts / wall),
+        billsPerSecond: Math.round(p.progress.bills / wall),
         copyFloorSeconds: floor.ms / 1000,
+        copyFloorRows: { bills: floor.bills, lines: floor.lines, textMb: floor.mb },
         ratioRunToFloor: Math.round((wall / (floor.ms / 1000)) * 10) / 10,
         peakWorkerRssMb: peakRssMb,
-        projected1MSeconds: Math.round((1_000_000 / (run.totalAccounts / wall)) * 10) / 10,
+        workerCpuSeconds,
+        postgresCpuSeconds: pg.enabled ? pg.seconds() : null,
+        load1: { before: loadBefore, after: loadAfter, floor: loadFloor, cores: os.cpus().length },
+        projected1MSeconds: Math.round((1_000_000 / (p.progress.bills / wall)) * 10) / 10,
       };
-      log(JSON.stringify(r));
+      log(`${r.engine} ${w} worker(s): ${r.accounts.toLocaleString('en')} accounts in ${r.wallSeconds} s = ${r.billsPerSecond.toLocaleString('en')} bills/s; COPY floor ${r.copyFloorSeconds} s, ratio ${r.ratioRunToFloor}; peak RSS ${peakRssMb} MB; CPU s worker ${workerCpuSeconds} / postgres ${r.postgresCpuSeconds ?? 'n/a'}; load ${loadBefore} → ${loadAfter}`);
       results.push(r);
     }
     console.log(JSON.stringify({ bench: 'billing', period: PERIOD, results }, null, 2));

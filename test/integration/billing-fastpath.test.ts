@@ -118,12 +118,12 @@ function randomCase(r: () => number, cls: Cls, i: number): { input: DeterminantI
 }
 
 describe('billing fast path = generic path', () => {
-  it.each(CLASSES)('%s: 3,000 random accounts give identical bills', (cls) => {
+  it.each(CLASSES)('%s: 1,500 random accounts give identical bills', (cls) => {
     const r = rng(CLASSES.indexOf(cls) * 7919 + 17);
     const fast = new FastBiller();
     let lines = 0;
     const reasons: Record<string, number> = {};
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 1500; i++) {
       const { input, history } = randomCase(r, cls, i);
       const want = billAccount(input, history);
       const got = fast.bill(input, history);
@@ -132,11 +132,11 @@ describe('billing fast path = generic path', () => {
       const why = (got.exceptionCode ? got.exceptionCode + (got.exceptionMessage ?? '').slice(0, 50) : null) ?? (got.tariffRefs.length > 1 ? 'SPLIT' : got.warnings.join('|').slice(0, 40) || 'other');
       reasons[why] = (reasons[why] ?? 0) + 1;
     }
-    expect(lines).toBeGreaterThan(2000);
+    expect(lines).toBeGreaterThan(1000);
     if (process.env.FASTPATH_DEBUG) console.log(cls, fast.fast, fast.generic, JSON.stringify(reasons));
     // most ordinary bills are rated by the numeric core, not handed back to rateBill
     expect(fast.fast).toBeGreaterThan(fast.generic * 2);
-    expect(fast.fast + fast.generic).toBe(3000);
+    expect(fast.fast + fast.generic).toBe(1500);
   });
 
   it('a negative total, an estimated reading and a partial first month of a two-part tariff agree', () => {
