@@ -48,7 +48,12 @@ describe.skipIf(!hasChromium)('rebilling (退补) in Chromium', () => {
     // setup through the API: bill and issue last period for the smallest 城关 route
     const routes = (await api('checker', 'GET', '/metering/routes')).items.filter((r: any) => r.orgUnit.name === '城关供电所' && r.accountCount > 0).sort((a: any, b: any) => a.accountCount - b.accountCount);
     const { run } = await api('checker', 'POST', '/billing/runs', { period: lastPeriod(), routeIds: [routes[0].id] });
-    await expect.poll(async () => (await api('checker', 'GET', `/billing/runs/${run.id}`)).run.status, { timeout: 300_000, interval: 1000 }).toBe('review');
+    for (const deadline = Date.now() + 300_000; ; ) {
+      const st = (await api('checker', 'GET', `/billing/runs/${run.id}`)).run.status;
+      if (st === 'review') break;
+      if (Date.now() > deadline || st === 'failed' || st === 'cancelled') throw new Error(`billing run ${run.id} is ${st}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     await api('checker', 'POST', `/billing/runs/${run.id}/approve-clean`);
     await api('checker', 'POST', `/billing/runs/${run.id}/issue`, {});
     const issued = (await api('checker', 'GET', `/billing/runs/${run.id}/bills?status=issued&pageSize=100`)).items.filter((b: any) => Number(b.amountTotal) > 0);
@@ -85,7 +90,11 @@ describe.skipIf(!hasChromium)('rebilling (退补) in Chromium', () => {
       expect(Number(await drawer.getByTestId('adj-billed-mult').inputValue())).toBe(Number(bill.readings[0].multiplier));
       await drawer.getByTestId('adj-correct-mult').fill(correct);
       await drawer.getByTestId('adj-preview').click();
-      await drawer.getByTestId('adj-preview-result').waitFor();
+      await page.locator('[data-testid=adj-preview-result], [data-testid=adj-error], .ant-form-item-explain-error').first().waitFor();
+      if (!(await drawer.getByTestId('adj-preview-result').isVisible())) {
+        await screenshot(page, 'rebilling-00-preview-failed');
+        throw new Error(`preview failed: ${await drawer.textContent()}`);
+      }
 
       // the same preview through the API: the page shows its lines and total
       const pv = await api('checker', 'POST', '/billing/adjustments/preview', { accountId: bill.accountId, periods: [bill.period], reasonCategory: 'multiplier_error', reason: 'x', corrections: { multiplier: { correct, billed: bill.readings[0].multiplier } } });

@@ -227,7 +227,8 @@ export async function computeAdjustment(q: Q, actor: Actor, raw: AdjustmentInput
     return issuedLines.filter((l) => l.bill_id === billId).map((l) => ({ code: l.code, name_zh: l.name_zh, name_en: l.name_en, segment: l.segment, unit: l.unit, quantity: l.quantity, unit_price: l.unit_price, amount: l.amount }));
   };
 
-  const dets = new Map(ordered.map((b) => [b.id, (b.determinants ?? {}) as Partial<Determinants>]));
+  // stored determinants omit what the bill has in columns (period, days, kWh)
+  const dets = new Map(ordered.map((b) => [b.id, { ...((b.determinants ?? {}) as Partial<Determinants>), periodStart: b.period_start ?? undefined, periodEnd: b.period_end ?? undefined, days: b.days ?? undefined, kwh: Math.round(Number(b.energy_kwh)) }]));
   const usedIds = new Set<number>();
   for (const b of ordered) for (const id of dets.get(b.id)!.readingIds ?? []) usedIds.add(id);
   const corrIds = (c.readings ?? []).map((r) => r.readingId);
