@@ -48,7 +48,12 @@ describe.skipIf(!hasChromium)('bill documents (下载PDF, 批量打印) in Chrom
     expect(routes.length).toBeGreaterThan(0);
     const created = await api('POST', '/billing/runs', { period: lastPeriod(), routeIds: [routes[0].id] });
     runId = created.run.id;
-    await expect.poll(async () => (await api('GET', `/billing/runs/${runId}`)).run.status, { timeout: 300_000, interval: 1000 }).toBe('review');
+    // the server's background worker bills the route (expect.poll is not available in beforeAll)
+    const deadline = Date.now() + 300_000;
+    while ((await api('GET', `/billing/runs/${runId}`)).run.status !== 'review') {
+      if (Date.now() > deadline) throw new Error(`run ${runId} did not reach review in 300 s`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     await api('POST', `/billing/runs/${runId}/approve-clean`);
     await api('POST', `/billing/runs/${runId}/issue`, {});
     issued = (await api('GET', `/billing/runs/${runId}/bills?status=issued&pageSize=100`)).items;
