@@ -170,7 +170,7 @@ describe.skipIf(!hasChromium)('rebilling (退补) in Chromium', () => {
       await screenshot(page, 'rebilling-04-phone-list');
       await page.getByTestId(`adj-row-${adjustmentId}`).click();
       await page.getByTestId('adj-detail').waitFor();
-      await expect.poll(() => page.getByTestId('adj-status').textContent()).toBe('已过账');
+      await expect.poll(() => page.getByTestId('adj-detail').getByTestId('adj-status').textContent()).toBe('已过账');
       expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(0);
       await screenshot(page, 'rebilling-05-phone-detail');
     } finally {
