@@ -41,7 +41,7 @@ describe.each(engines())('prepaid on %s', (engine) => {
     acc = { id: r.id, account_no: r.account_no };
     meterId = Number(r.meter_id);
     // the account: residential, prepaid, ZJ annual ladder + TOU; meter multiplier 1
-    await k.updateTable('accounts').set({ payment_mode: 'prepaid', tariff_code: 'ZJ-RES-1H1B-LT1KV', customer_class: 'residential', household_size: 1 }).where('id', '=', acc.id).execute();
+    await k.updateTable('accounts').set({ payment_mode: 'prepaid', tariff_code: 'ZJ-RES-1H1B-LT1KV', customer_class: 'residential', household_size: 1, phone: '13800138000' }).where('id', '=', acc.id).execute();
     await k.updateTable('meters').set({ multiplier: '1', digits: 6 }).where('id', '=', meterId).execute();
     await k.insertInto('payment_channels').values({ code: 'PPTEST', name: 'prepaid test', secret_current: 'x' }).execute();
     const m = await k.selectFrom('users').select('id').where('username', '=', 'manager').executeTakeFirstOrThrow();
@@ -118,6 +118,11 @@ describe.each(engines())('prepaid on %s', (engine) => {
     await expect(k.insertInto('prepaid_deductions').values({ account_id: acc.id, org_unit_id: 1, day: '2026-11-11', source: 'frozen', kwh: '1', tariff_code: 'X', amount: '1', lines: '[]', balance_after: '0' }).execute()).rejects.toThrow();
     const rem = await k.selectFrom('payment_reminders').selectAll().where('account_id', '=', acc.id).execute();
     expect(rem.map((r) => [r.kind, r.balance])).toEqual([['low_balance', '20.00']]);
+    // the SMS is in the shared outbox, linked to the reminder
+    const out = await k.selectFrom('message_outbox').select(['template_code', 'recipient_phone', 'source_id', 'text_zh']).where('source_type', '=', 'payment_reminder').execute();
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ template_code: 'payments.low_balance', recipient_phone: '13800138000', source_id: String(rem[0].id) });
+    expect(out[0].text_zh).toContain('20.00');
     // a day without the next frozen value is not deducted (no data) and a future day is refused
     const d3 = await runPrepaidDeduction(t.db, SYSTEM_ACTOR, '2026-11-12', { now: at('2026-11-13T02:00:00+08:00') });
     expect(d3.outcomes.find((o) => o.accountNo === acc.account_no)?.status).toBe('no_data');
@@ -168,7 +173,7 @@ describe.each(engines())('prepaid on %s', (engine) => {
     expect(new Date(view.body.sla.dueBy).getTime() - now.getTime()).toBe(24 * 3_600_000);
     const done = await executeOrder(t.db, collector, rid, at('2026-11-24T11:40:00+08:00'));
     expect(done.state).toBe('executed');
-    expect(done.sla.status).toBe('on_time');
+    expect(done.sla?.status).toBe('on_time');
     expect(done.command.meters[0].command).toBe('1B');
     await closeOrder(t.db, collector, order.id, 'reconnected', at('2026-11-24T12:00:00+08:00'));
     expect(await balance()).toBe('49.08');

@@ -36,7 +36,7 @@ import { can, inTx, requirePermission, type Actor, type Q, type Trx } from '../c
 import { writeAudit } from '../audit/write-audit.js';
 import { scopedAccount } from './accounts.js';
 import { accountBalanceFen } from './post-payment.js';
-import { loadControlSettings, type ControlSettings } from './prepaid.js';
+import { loadControlSettings, storeReminder, type ControlSettings } from './prepaid.js';
 import { loadCalendar } from '../service/support.js';
 import type { CutoffState, NoticeMethod } from '../../db/schema-prepaid.js';
 
@@ -347,7 +347,7 @@ export async function executeOrder(db: Db, actor: Actor, id: number, now = new D
     await transition(trx, actor, o, 'pass', { note: `remote ${o.kind === 'cutoff' ? '跳闸' : '合闸允许'} ${addresses.join(', ') || '(manual)'}`, set: { command: JSON.stringify(command) }, guards, expect: [o.kind === 'cutoff' ? 'scheduled' : 'created'] }, now);
     if (o.kind === 'reconnect') {
       const acc = await trx.selectFrom('accounts').select(['phone', 'account_no']).where('id', '=', o.account_id).executeTakeFirstOrThrow();
-      await trx.insertInto('payment_reminders').values({ account_id: o.account_id, org_unit_id: o.org_unit_id, kind: 'reconnected', channel: 'sms', recipient: acc.phone, body: `【复电通知】户号${acc.account_no}已恢复供电。` }).execute();
+      await storeReminder(trx, { accountId: o.account_id, orgUnitId: o.org_unit_id, kind: 'reconnected', phone: acc.phone, body: `【复电通知】户号${acc.account_no}已恢复供电。` });
     }
     return getOrderIn(trx, actor, o.id, now);
   });

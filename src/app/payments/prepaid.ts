@@ -34,6 +34,8 @@ import { inTx, requirePermission, can, type Actor, type Q, type Trx } from '../c
 import { writeAudit } from '../audit/write-audit.js';
 import { scopedAccount } from './accounts.js';
 import { accountBalanceFen } from './post-payment.js';
+import { enqueueMessage } from '../messaging/outbox.js';
+import { normalizeMobile } from '../messaging/sender.js';
 
 // ---------------------------------------------------------------------------------------------
 // settings
@@ -334,6 +336,25 @@ export async function readDayEnergy(q: Q, accountId: number, day: string, source
 }
 
 // ---------------------------------------------------------------------------------------------
+// reminders
+
+export type ReminderKind = 'low_balance' | 'cutoff_pending' | 'cutoff_notice' | 'reconnected';
+
+/**
+ * Store a reminder (payment_reminders) and enqueue the SMS in the shared outbox
+ * (src/app/messaging, source payment_reminder <id>) when the account phone is a mobile number;
+ * both in the caller's transaction.
+ */
+export async function storeReminder(trx: Trx, r: { accountId: number; orgUnitId: number; kind: ReminderKind; phone: string | null; body: string; balance?: string | null }) {
+  const row = await trx.insertInto('payment_reminders').values({ account_id: r.accountId, org_unit_id: r.orgUnitId, kind: r.kind, channel: 'sms', recipient: r.phone, body: r.body, balance: r.balance ?? null })
+    .returning('id').executeTakeFirstOrThrow();
+  const to = normalizeMobile(r.phone);
+  let outboxId: number | null = null;
+  if (to) outboxId = (await enqueueMessage(trx, { recipientPhone: to, templateCode: `payments.${r.kind}`, params: { balance: r.balance ?? null }, textZh: r.body, sourceType: 'payment_reminder', sourceId: row.id })).id;
+  return { id: row.id, outboxId };
+}
+
+// ---------------------------------------------------------------------------------------------
 // daily deduction
 
 /** Lines of a monthly nature that a daily deduction leaves to the monthly settlement. */
@@ -436,7 +457,7 @@ export async function applyThresholds(trx: Trx, actor: Actor, accountId: number,
   const alert = toFen(p.alert_balance ?? s.alertBalance);
   const floor = toFen(p.cutoff_floor ?? s.cutoffFloor);
   const remind = async (kind: 'low_balance' | 'cutoff_pending', body: string) => {
-    await trx.insertInto('payment_reminders').values({ account_id: accountId, org_unit_id: p.org_unit_id, kind, channel: 'sms', recipient: p.phone, body, balance: fen2(bal) }).execute();
+    await storeReminder(trx, { accountId, orgUnitId: p.org_unit_id, kind, phone: p.phone, body, balance: fen2(bal) });
   };
   if (bal <= floor) {
     let orderId: number | null = null;

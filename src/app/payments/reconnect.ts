@@ -14,7 +14,7 @@ import '../../db/schema-prepaid.js';
 import { shanghaiDate } from '../../domain/payments/index.js';
 import { inTx, SYSTEM_ACTOR, type Actor, type Trx } from '../context.js';
 import { writeAudit } from '../audit/write-audit.js';
-import { loadControlSettings, applyThresholds } from './prepaid.js';
+import { loadControlSettings, applyThresholds, storeReminder } from './prepaid.js';
 import { stillOwes } from './cutoff.js';
 
 export interface ReconnectOutcome {
@@ -58,7 +58,7 @@ export async function onPaymentPosted(trx: Trx, accountId: number, actor: Actor 
       if (!r) continue;
       out.reconnectOrderIds.push(r.id);
       await trx.insertInto('cutoff_order_events').values({ order_id: r.id, from_state: null, to_state: 'created', action: 'create', note: `debt cleared (${st.amount}); cut-off order ${o.id}; due by ${dueBy.toISOString()}`, actor_id: actor.userId, actor_name: actor.username, at: now }).execute();
-      await trx.insertInto('payment_reminders').values({ account_id: accountId, org_unit_id: o.org_unit_id, kind: 'reconnected', channel: 'sms', recipient: acc.phone, body: `【复电通知】户号${acc.account_no}欠费已结清，将在${s.reconnectTargetHours}小时内恢复供电。` }).execute();
+      await storeReminder(trx, { accountId, orgUnitId: o.org_unit_id, kind: 'reconnected', phone: acc.phone, body: `【复电通知】户号${acc.account_no}欠费已结清，将在${s.reconnectTargetHours}小时内恢复供电。`, balance: st.amount });
       await writeAudit(trx, actor, { action: 'cutoff.reconnect_create', entityType: 'cutoff_order', entityId: r.id, orgUnitId: o.org_unit_id, after: { kind: 'reconnect', cutoffOrderId: o.id, accountNo: acc.account_no, dueBy: dueBy.toISOString(), balance: st.amount } }, now);
     } else {
       const up = await trx.updateTable('cutoff_orders').set({ state: 'cancelled', cancelled_at: now, cancel_reason: 'debt cleared 欠费已结清', updated_at: now })
