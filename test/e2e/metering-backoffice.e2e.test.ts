@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { writeXlsx } from '../../src/domain/formats/xlsx.js';
 import { buildUi, hasChromium, launchBrowser, login, newPhone, PASSWORD, screenshot, startServer, trackErrors, type TestServer } from './support.js';
 
 const period = () => new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 7);
@@ -371,6 +372,21 @@ describe.skipIf(!hasChromium)('metering back office (抄表段管理, 示数复�
       await expect.poll(() => page.getByTestId('import-status').filter({ hasText: '重复' }).count()).toBe(good.length);
       await screenshot(page, 'metering-backoffice-09-import-duplicates');
 
+      // the same rows as an Excel workbook (.xlsx): read by the server's xlsx reader, every row a duplicate
+      const xlsx = writeXlsx([{ name: '抄表数据', header: true, textColumns: [0, 1], rows: csv.trim().split('\n').map((l) => l.split(',')) }]);
+      await page.locator('input[type=file]').setInputFiles({ name: 'readings-e2e.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: xlsx });
+      expect(await page.getByTestId('import-file-name').textContent()).toBe('readings-e2e.xlsx');
+      await page.getByTestId('import-upload').click();
+      // the report card is replaced by the workbook's (its title names the file)
+      await expect.poll(() => page.getByTestId('import-report').textContent(), { timeout: 30_000 }).toContain('readings-e2e.xlsx');
+      expect(await stat('import-sum-rows')).toBe(good.length + 1);
+      expect(await stat('import-sum-duplicates')).toBe(good.length);
+      // the rejected count includes the duplicates
+      expect(await stat('import-sum-rejected')).toBe(good.length + 1);
+      expect(await stat('import-sum-stored')).toBe(0);
+      expect(await page.getByTestId('import-reason').filter({ hasText: 'UNKNOWN_METER' }).count()).toBe(1);
+      await screenshot(page, 'metering-backoffice-09b-import-xlsx');
+
       // a file that is neither CSV nor Excel is refused before upload
       await page.locator('input[type=file]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('x') });
       await page.getByTestId('import-upload').click();
@@ -378,6 +394,53 @@ describe.skipIf(!hasChromium)('metering back office (抄表段管理, 示数复�
       expect(errors).toEqual([]);
     } finally {
       await ctx.close();
+    }
+  });
+
+  it('checker runs the missing-reading check in 漏抄监控 and opens a flagged account (desktop and phone)', async () => {
+    const ctx = await desktop();
+    const page = await ctx.newPage();
+    const errors = trackErrors(page);
+    try {
+      await login(page, 'checker');
+      await page.getByTestId('side-menu').getByText('漏抄监控').click();
+      await page.waitForURL('**/metering/missing');
+      await page.getByTestId('missing-table').waitFor();
+      await page.getByTestId('missing-check').click();
+      await page.getByTestId('missing-last-check').waitFor();
+      // the page shows what the API lists for the period after the check
+      const api = await apiAs('checker', 'GET', `/metering/missing-readings?period=${period()}&pageSize=500`);
+      await expect.poll(() => page.getByTestId('missing-total').textContent()).toBe(`共 ${api.total} 条漏抄`);
+      expect(await page.getByTestId('missing-last-check').textContent()).toContain(`漏抄 ${api.total} 户`);
+      // every listed task is overdue past the grace days of the active rule set
+      const grace = (await apiAs('checker', 'GET', '/metering/rule-sets/active')).params.missingGraceDays;
+      expect(Number.isInteger(grace)).toBe(true);
+      for (const it of api.items) expect(it.daysOverdue).toBeGreaterThan(grace);
+      await screenshot(page, 'metering-backoffice-09c-missing');
+      if (api.total > 0) {
+        const first = api.items[0];
+        const link = page.getByTestId('missing-account').first();
+        expect(await link.textContent()).toContain(first.account.accountNo);
+        await link.click();
+        await page.waitForURL(`**/archive/accounts/${first.account.id}`);
+      } else {
+        expect(await page.getByTestId('missing-table').textContent()).toContain('本期没有漏抄任务');
+      }
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+    const phone = await newPhone(browser, server.baseUrl);
+    const p2 = await phone.newPage();
+    try {
+      await login(p2, 'checker');
+      await p2.goto('/metering/missing');
+      await p2.getByTestId('missing-list').waitFor();
+      expect(await p2.getByTestId('missing-table').count()).toBe(0);
+      expect(await noHorizontalScroll(p2)).toBeLessThanOrEqual(0);
+      await screenshot(p2, 'metering-backoffice-13b-phone-missing', false);
+    } finally {
+      await phone.close();
     }
   });
 

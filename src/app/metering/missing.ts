@@ -26,6 +26,8 @@ export interface MissingReading {
   daysOverdue: number;
   flaggedAt: string | null;
   assignedTo: number | null;
+  /** the assigned reader's display name */
+  assignedName: string | null;
 }
 
 /** today in Asia/Shanghai as YYYY-MM-DD */
@@ -52,6 +54,7 @@ function mapRow(r: any, asOf: string): MissingReading {
     dueDate: due, daysOverdue: daysBetween(due, asOf),
     flaggedAt: r.missing_flagged_at ? new Date(r.missing_flagged_at).toISOString() : null,
     assignedTo: r.assigned_to === null ? null : Number(r.assigned_to),
+    assignedName: r.assigned_name ?? null,
   };
 }
 
@@ -62,8 +65,9 @@ function baseQuery(q: Q, actor: Actor, f: { period?: string; routeId?: number })
     .innerJoin('org_units as o', 'o.id', 'a.org_unit_id')
     .innerJoin('meters as m', 'm.id', 't.meter_id')
     .innerJoin('reading_routes as r', 'r.id', 't.route_id')
+    .leftJoin('users as u', 'u.id', 't.assigned_to')
     .select(['t.id', 't.billing_period', 't.route_id', 'r.code as route_code', 'r.name as route_name', 't.account_id', 'a.account_no', 'a.name as account_name',
-      't.meter_id', 'm.asset_no', 't.due_date', 't.missing_flagged_at', 't.assigned_to'])
+      't.meter_id', 'm.asset_no', 't.due_date', 't.missing_flagged_at', 't.assigned_to', 'u.display_name as assigned_name'])
     .where('t.status', '=', 'pending');
   if (actor.orgPath) qb = qb.where('o.path', 'like', `${actor.orgPath}%`);
   if (f.period) qb = qb.where('t.billing_period', '=', f.period);

@@ -6,6 +6,7 @@ import {
   FileSearchOutlined,
   WifiOutlined,
   ControlOutlined,
+  WarningOutlined,
   ApartmentOutlined,
   CalculatorOutlined,
   DollarOutlined,

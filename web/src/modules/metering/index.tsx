@@ -7,6 +7,7 @@
  *   /metering/review      示数复核: the VEE exception queue                        (reading.review)
  *   /metering/collection  采集监控: head-end runs, 采集成功率 per route, failures   (reading.read)
  *   /metering/rules       校核规则: VEE rule-set versions and thresholds           (reading.review)
+ *   /metering/missing     漏抄监控: tasks overdue past the grace days, check now     (reading.review)
  *   /metering/dlt645      报文解析: decode a DL/T 645-2007 frame, build a read frame (metering.tools)
  */
 import { lazy, Suspense, type ReactNode } from 'react';
@@ -23,6 +24,7 @@ const ImportPage = lazy(() => import('./ImportPage'));
 const ReviewPage = lazy(() => import('./ReviewPage'));
 const CollectionPage = lazy(() => import('./CollectionPage'));
 const RuleSetPage = lazy(() => import('./RuleSetPage'));
+const MissingReadingsPage = lazy(() => import('./MissingReadingsPage'));
 
 function Need({ perm, children }: { perm: string; children: ReactNode }) {
   const { user } = useAuth();
@@ -41,6 +43,7 @@ export default function MeteringModule() {
       <Route path="review" element={<Need perm="reading.review"><ReviewPage /></Need>} />
       <Route path="collection" element={<Need perm="reading.read"><CollectionPage /></Need>} />
       <Route path="rules" element={<Need perm="reading.review"><RuleSetPage /></Need>} />
+      <Route path="missing" element={<Need perm="reading.review"><MissingReadingsPage /></Need>} />
       <Route path="dlt645" element={<Need perm={PERM_TOOLS}><FrameAnalyzerPage /></Need>} />
       <Route path="*" element={<Result status="404" title="404" subTitle={t('error.pageNotFound')} />} />
     </Routes>
