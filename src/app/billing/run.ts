@@ -251,7 +251,7 @@ export interface WorkOptions {
   /** stop after this many partitions (tests: simulate a crash between partitions) */
   maxPartitions?: number;
   rules?: ReviewRuleSet;
-  onProgress?: (p: { partNo: number; bills: number; exceptions: number; ms: { load: number; rate: number; rateCpu: number; write: number } }) => void;
+  onProgress?: (p: { partNo: number; bills: number; exceptions: number; ms: { load: number; rate: number; write: number; loadCpu: number; rateCpu: number; writeCpu: number } }) => void;
   /** test hook: called inside the partition transaction after the bills are written, before done */
   beforeCommit?: (partNo: number) => Promise<void> | void;
 }
@@ -357,8 +357,14 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
     // a shared lock on the run: a concurrent cancel waits for this partition (and then cancels its bills too)
     const rs = await sql<{ status: string }>`select status from billing_runs where id = ${run.id} for share`.execute(trx);
     if (rs.rows[0]?.status !== 'created' && rs.rows[0]?.status !== 'running') return null;
-    const tm = { load: 0, rate: 0, rateCpu: 0, write: 0 };
+    const tm = { load: 0, rate: 0, write: 0, loadCpu: 0, rateCpu: 0, writeCpu: 0 };
     let t0 = performance.now();
+    let c0 = process.cpuUsage();
+    const cpuMs = () => {
+      const c = process.cpuUsage(c0);
+      c0 = process.cpuUsage();
+      return (c.user + c.system) / 1000;
+    };
     // small indexed queries per partition: a parallel plan only adds worker start-up (and JIT) cost
     if (db.engine === 'postgres') await sql`set local max_parallel_workers_per_gather = 0; set local jit = off`.execute(trx);
 
@@ -430,8 +436,8 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
     }
 
     tm.load = performance.now() - t0;
+    tm.loadCpu = cpuMs();
     t0 = performance.now();
-    const cpu0 = process.cpuUsage();
     const drafts: Array<{ a: (typeof accounts)[number]; d: BillDraft }> = [];
     let skipped = 0;
     const biller = ctx.biller;
@@ -471,8 +477,7 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
     }
 
     tm.rate = performance.now() - t0;
-    const cpu1 = process.cpuUsage(cpu0);
-    tm.rateCpu = (cpu1.user + cpu1.system) / 1000;
+    tm.rateCpu = cpuMs();
     t0 = performance.now();
     let exceptions = 0;
     let flagged = 0;
@@ -504,6 +509,7 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
       await copy('bill_lines', LINE_COLS, lineRows);
     }
     tm.write = performance.now() - t0;
+    tm.writeCpu = cpuMs();
     if (opts.beforeCommit) await opts.beforeCommit(part.part_no);
     const done = await trx
       .updateTable('billing_run_partitions')
