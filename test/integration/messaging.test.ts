@@ -51,6 +51,7 @@ describe.each(engines())('message outbox and SMS gateway on %s', (engine) => {
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     const detail = (await t.call('GET', `/api/v1/service/requests/${r.body.id}`, { cookie: engineer })).body;
     expect(detail.notifications.map((n: any) => n.event)).toEqual(['submitted']);
+    expect(detail.notifications[0].sms).toEqual({ status: 'pending', sentAt: null });
     let rows = await outbox();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
@@ -86,7 +87,7 @@ describe.each(engines())('message outbox and SMS gateway on %s', (engine) => {
     // drained: a further run does nothing
     expect((await sendDueMessages(t.db, gw, { now })).attempted).toBe(0);
     // the customer page still shows the message
-    expect((await t.call('GET', `/api/v1/service/requests/${r.body.id}`, { cookie: engineer })).body.notifications[0].zh).toBe(rows[0].text_zh);
+    expect((await t.call('GET', `/api/v1/service/requests/${r.body.id}`, { cookie: engineer })).body.notifications[0]).toMatchObject({ zh: rows[0].text_zh, sms: { status: 'sent' } });
     // the next step is enqueued too
     const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]).toString('base64');
     const up = await t.call('POST', `/api/v1/service/requests/${r.body.id}/documents`, { cookie: engineer, body: { kind: 'id_proof', fileName: 'id.png', contentType: 'image/png', dataBase64: PNG } });

@@ -128,7 +128,8 @@ describe.each(engines())('销户 settlement and 单一制 on %s', (engine) => {
     // hand check: kWh = round(37.5 × multiplier) half-up; amount = kWh × 0.6170 元 rounded to 分
     const kwh = Math.round(37.5 * mult + 1e-9);
     const billFen = Math.round((kwh * 6170) / 100);
-    if (mult === 1) expect([kwh, billFen]).toEqual([38, 2345]); // 38 × 0.6170 = 23.446 → 23.45
+    expect(mult).toBe(1); // a residential (direct-connected) meter
+    expect([kwh, billFen]).toEqual([38, 2345]); // 37.5 kWh → 38 (half-up); 38 × 0.6170 = 23.446 → 23.45
     const bill = await k.selectFrom('bills').selectAll().where('id', '=', settlement.finalBillId).executeTakeFirstOrThrow();
     expect(bill).toMatchObject({ account_id: a.id, period: '2025-07', status: 'issued', period_start: '2025-07-01', period_end: '2025-07-15', days: 15, trial: false });
     expect(Number(bill.energy_kwh)).toBe(kwh);
@@ -215,6 +216,13 @@ describe.each(engines())('销户 settlement and 单一制 on %s', (engine) => {
     expect(s.balance).toBe(((juneFen + 5_000 + billFen) / 100).toFixed(2));
     expect(await balance(a.id)).toBe(((juneFen + 5_000 + billFen) / 100).toFixed(2));
     expect((await k.selectFrom('accounts').select('status').where('id', '=', a.id).executeTakeFirstOrThrow()).status).toBe('closed');
+    // a later refund of a closed account's credit: no credit here (debit), reason required
+    const noReason = await t.call('POST', '/api/v1/payments/refunds', { cookie: admin, body: { accountNo: a.account_no } });
+    expect(noReason.body.error.details.field).toBe('reason');
+    const none = await t.call('POST', '/api/v1/payments/refunds', { cookie: admin, body: { accountNo: a.account_no, reason: '销户退费' } });
+    expect(none.status).toBe(409);
+    expect(none.body.error.message).toMatch(/no credit/);
+    expect(await balance(a.id)).toBe(((juneFen + 5_000 + billFen) / 100).toFixed(2));
     expect((await verifyAudit(t.db)).ok).toBe(true);
   });
 

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { idParam, paging, route, type Deps } from '../http.js';
-import { getRefund, listRefunds, markRefundPaid } from '../../app/payments/refunds.js';
+import { getRefund, listRefunds, markRefundPaid, refundClosedAccountCredit } from '../../app/payments/refunds.js';
 
 export default async function refundRoutes(app: FastifyInstance, { db }: Deps) {
   route(app, {
@@ -23,4 +23,14 @@ export default async function refundRoutes(app: FastifyInstance, { db }: Deps) {
     permission: 'payment.collect', params: idParam,
     body: z.object({ reference: z.string().max(64).optional(), note: z.string().max(500).optional() }),
   }, async ({ actor, params, body }) => markRefundPaid(db, actor, params.id, body));
+
+  route(app, {
+    method: 'POST', url: '/payments/refunds', summary: 'Refund the credit of a closed account (after a pending 销户 settlement): credit pays open receivables, the rest is refunded', tags: ['payments'],
+    permission: 'payment.supervise',
+    body: z.object({ accountNo: z.string().max(32).optional(), reason: z.string().max(200).optional(), refund: z.record(z.string(), z.unknown()).optional() }),
+  }, async ({ actor, body, reply }) => {
+    const out = await refundClosedAccountCredit(db, actor, body);
+    reply.code(201);
+    return out;
+  });
 }

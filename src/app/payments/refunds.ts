@@ -206,3 +206,29 @@ export async function markRefundPaid(db: Db, actor: Actor, id: number, input: { 
     return refundOut({ ...r, ...up });
   });
 }
+
+/**
+ * Refund the credit of a closed account outside the 销户 transaction — e.g. a 销户 whose final
+ * bill was on the exception list (settlement pending) and has been issued since. Supervisor
+ * (`payment.supervise`), data scope; the credit first pays open receivables, the rest is refunded.
+ */
+export async function refundClosedAccountCredit(db: Db, actor: Actor, input: { accountNo?: unknown; refund?: unknown; reason?: unknown }) {
+  requirePermission(actor, 'payment.supervise');
+  if (typeof input.accountNo !== 'string' || !input.accountNo.trim()) throw new ValidationError('accountNo', 'required');
+  const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
+  if (!reason) throw new ValidationError('reason', 'required');
+  if (reason.length > 200) throw new ValidationError('reason', 'at most 200 characters');
+  return inTx(db, async (trx) => {
+    const a = await trx.selectFrom('accounts as a').innerJoin('org_units as o', 'o.id', 'a.org_unit_id')
+      .select(['a.id', 'a.name', 'a.phone', 'a.status', 'o.path']).where('a.account_no', '=', (input.accountNo as string).trim()).executeTakeFirst();
+    if (!a) throw new AppError('NOT_FOUND', `account ${input.accountNo} not found`, { field: 'accountNo' });
+    if (actor.orgPath && !a.path.startsWith(actor.orgPath)) throw new AppError('OUT_OF_SCOPE', 'account is outside your data scope', { field: 'accountNo' });
+    if (a.status !== 'closed') throw new AppError('CONFLICT', 'the account is not closed: its credit pays its next bills', { field: 'accountNo', status: a.status });
+    const open = await trx.selectFrom('bills').select(['id', 'status']).where('account_id', '=', a.id).where('trial', '=', false).where('status', 'not in', ['issued', 'cancelled', 'sent_back']).executeTakeFirst();
+    if (open) throw new AppError('CONFLICT', `bill ${open.id} of the account is ${open.status}: issue or cancel it first`, { field: 'accountNo', billId: open.id });
+    const payee = checkRefundPayee(input.refund, { name: a.name, phone: a.phone }, 'refund');
+    const s = await settleCredit(trx, actor, { accountId: a.id, payee, reason });
+    if (!s.refund) throw new AppError('CONFLICT', `no credit to refund (balance ${s.balance})`, { field: 'accountNo', balance: s.balance });
+    return s;
+  });
+}

@@ -6,6 +6,7 @@
  */
 import { sql } from 'kysely';
 import '../../db/schema-service.js';
+import '../../db/schema-messaging.js';
 import type { Db } from '../../db/database.js';
 import { AppError, ValidationError } from '../../domain/errors.js';
 import { checkDay } from '../../domain/calendar/calendar.js';
@@ -253,6 +254,8 @@ export async function getRequest(db: Db, actor: Actor, id: number, now = new Dat
     r.assignee_id ? k.selectFrom('users').select(['id', 'username', 'display_name']).where('id', '=', r.assignee_id).executeTakeFirst() : undefined,
   ]);
   const def = requestType(r.type);
+  // SMS delivery status of each customer message (outbox, src/app/messaging)
+  const deliveries = notes.length ? await k.selectFrom('message_outbox').select(['notification_id', 'status', 'sent_at']).where('notification_id', 'in', notes.map((n) => n.id)).execute() : [];
   const data = r.data as Record<string, unknown>;
   const asOf = today(now);
   const applicable = applicableStages(def.workflow, data);
@@ -276,7 +279,10 @@ export async function getRequest(db: Db, actor: Actor, id: number, now = new Dat
     requiredDocuments: stageDef ? (stageDef.documents ?? []).map((d) => ({ kind: d, name: DOCUMENT_KINDS[d], present: kinds.includes(d) })) : [],
     requiredFields: stageDef?.fields ?? [],
     documents: docs.map((d) => ({ id: d.id, stage: d.stage, kind: d.kind, kindName: DOCUMENT_KINDS[d.kind] ?? null, fileName: d.file_name, contentType: d.content_type, sizeBytes: d.size_bytes, reference: d.reference, uploadedAt: d.uploaded_at })),
-    notifications: notes.map((n) => ({ id: n.id, audience: n.audience, event: n.event, zh: n.message_zh, en: n.message_en, createdAt: n.created_at })),
+    notifications: notes.map((n) => {
+      const d = deliveries.find((x) => x.notification_id === n.id);
+      return { id: n.id, audience: n.audience, event: n.event, zh: n.message_zh, en: n.message_en, createdAt: n.created_at, sms: d ? { status: d.status, sentAt: d.sent_at } : null };
+    }),
     actions: isCustomer(actor) || !inScope(actor, r.org_path) ? [] : availableActions(def.workflow, { state: r.stage, data, documents: kinds, paused: r.paused }, actor),
     canPause: !isCustomer(actor) && can(actor, HANDLE) && r.status === 'open',
     canRate: r.status === 'completed' && r.rating === null && (isCustomer(actor) || can(actor, HANDLE)),
