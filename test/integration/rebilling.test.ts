@@ -37,6 +37,7 @@ describe.each(engines())('rebilling on %s', (engine) => {
   let resA: Acc; // residential ladder + TOU, reading error
   let resB: Acc; // flat tariff with a price change on 10-16
   let com: Acc; // commercial TOU, multiplier error
+  let other: Acc; // 东城 (ST02): outside the 城关 manager's data scope
   const at = (d: string) => new Date(d + 'T10:00:00+08:00');
   const bills: Record<string, any> = {};
 
@@ -67,8 +68,9 @@ describe.each(engines())('rebilling on %s', (engine) => {
     const res = st01.filter((r) => r.tariff_code === 'ZJ-RES-1H1B-LT1KV');
     [resA, resB] = res;
     com = st01.find((r) => r.customer_class === 'commercial')!;
-    expect(resA && resB && com).toBeTruthy();
-    for (const a of [resA, resB]) await t.db.kysely.updateTable('meters').set({ multiplier: '1' }).where('id', '=', a.meter_id).execute();
+    other = rows.find((r) => r.org_code === 'ST02' && r.tariff_code === 'ZJ-RES-1H1B-LT1KV')!;
+    expect(resA && resB && com && other).toBeTruthy();
+    for (const a of [resA, resB, other]) await t.db.kysely.updateTable('meters').set({ multiplier: '1' }).where('id', '=', a.meter_id).execute();
     await t.db.kysely.updateTable('meters').set({ multiplier: '40' }).where('id', '=', com.meter_id).execute();
 
     // resA: R-2 — 2600 kWh earlier this ladder year; October 峰 200 谷 150 (as read)
@@ -87,14 +89,17 @@ describe.each(engines())('rebilling on %s', (engine) => {
     await reading(com, '2026-09', at('2026-09-30'), { TOTAL: ['100.00', '900'], SHARP: ['10.00', '90'], PEAK: ['40.00', '360'], FLAT: ['0.00', '0'], VALLEY: ['50.00', '450'] });
     await reading(com, '2026-10', at('2026-10-31'), { TOTAL: ['125.00', '1000'], SHARP: ['12.50', '100'], PEAK: ['50.00', '400'], FLAT: ['0.00', '0'], VALLEY: ['62.50', '500'] });
 
-    const { run } = await createRun(t.db, SYSTEM_ACTOR, { period: '2026-10', accountIds: [resA.id, resB.id, com.id] });
+    await reading(other, '2026-09', at('2026-09-30'), { TOTAL: ['1000.00', '100'], PEAK: ['600.00', '60'], VALLEY: ['400.00', '40'] });
+    await reading(other, '2026-10', at('2026-10-31'), { TOTAL: ['1100.00', '100'], PEAK: ['660.00', '60'], VALLEY: ['440.00', '40'] });
+
+    const { run } = await createRun(t.db, SYSTEM_ACTOR, { period: '2026-10', accountIds: [resA.id, resB.id, com.id, other.id] });
     await workRun(t.db, run.id, 'rb-worker');
     await approveClean(t.db, SYSTEM_ACTOR, run.id);
     for (const b of await t.db.kysely.selectFrom('bills').select(['id', 'status']).where('run_id', '=', run.id).execute()) {
       if (b.status === 'review') await approveBill(t.db, SYSTEM_ACTOR, b.id, {});
     }
     await issueRun(t.db, SYSTEM_ACTOR, run.id, { issueDate: '2026-11-05' });
-    for (const a of [resA, resB, com]) {
+    for (const a of [resA, resB, com, other]) {
       bills[a.account_no] = await t.db.kysely.selectFrom('bills').selectAll().where('account_id', '=', a.id).where('period', '=', '2026-10').where('trial', '=', false).executeTakeFirstOrThrow();
       expect(bills[a.account_no].status).toBe('issued');
     }
@@ -305,6 +310,16 @@ describe.each(engines())('rebilling on %s', (engine) => {
     for (const [m, u, body] of [['GET', '/api/v1/billing/adjustments', undefined], ['POST', '/api/v1/billing/adjustments/preview', base], ['POST', '/api/v1/billing/adjustments', base], ['GET', `/api/v1/billing/adjustments/${cr.body.id}`, undefined], ['POST', `/api/v1/billing/adjustments/${cr.body.id}/approve`, {}]] as const) {
       expect((await t.call(m, u, { cookie: collector, body })).status).toBe(403);
     }
+    // data scope: the 城关 manager (approver) does not see a 东城 adjustment
+    const manager = await t.login('manager');
+    const east = await t.call('POST', '/api/v1/billing/adjustments', { cookie: checker, body: { accountId: other.id, periods: ['2026-10'], reasonCategory: 'reading_error', reason: '示数抄错', corrections: { readings: [{ readingId: await readingId(other, '2026-10', 'TOTAL'), value: '1110' }] } } });
+    expect(east.status).toBe(201);
+    expect((await t.call('GET', `/api/v1/billing/adjustments/${east.body.id}`, { cookie: manager })).status).toBe(403);
+    expect((await t.call('POST', `/api/v1/billing/adjustments/${east.body.id}/reject`, { cookie: manager, body: { reason: 'x' } })).body.error.code).toBe('OUT_OF_SCOPE');
+    const seen = (await t.call('GET', '/api/v1/billing/adjustments?pageSize=100', { cookie: manager })).body.items.map((x: any) => x.id);
+    expect(seen).toContain(cr.body.id);
+    expect(seen).not.toContain(east.body.id);
+    expect((await t.call('POST', '/api/v1/billing/adjustments/preview', { cookie: manager, body: base })).status).toBe(403); // approver only: no billing.adjust
     expect((await verifyAudit(t.db)).ok).toBe(true);
   });
 });
