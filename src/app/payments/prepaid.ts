@@ -281,6 +281,8 @@ export interface DayEnergy {
   source: 'frozen' | 'interval';
   kwh: string;
   tou?: Partial<Record<(typeof TOU_REGS)[number], string>>;
+  /** reactive energy kvarh (REACTIVE register), for tariffs that need it (monthly PF line) */
+  reactive?: string;
   interval?: { start: string; intervalMinutes: number; values: string[] };
 }
 
@@ -307,6 +309,7 @@ export async function readDayEnergy(q: Q, accountId: number, day: string, source
       let kwh = '0.00';
       const tou: Record<string, string> = {};
       let touOk = true;
+      let reactive = '0.00';
       for (const m of meters) {
         const r0 = regsOf(m.id, day);
         const r1 = regsOf(m.id, next);
@@ -318,8 +321,9 @@ export async function readDayEnergy(q: Q, accountId: number, day: string, source
         const regs = TOU_REGS.filter((p) => r0[p] !== undefined && r1[p] !== undefined);
         if (!regs.length) touOk = false;
         for (const p of regs) tou[p] = addKwh(tou[p] ?? '0.00', dayEnergy(r0[p], r1[p], m.multiplier, m.digits));
+        if (r0.REACTIVE !== undefined && r1.REACTIVE !== undefined) reactive = addKwh(reactive, dayEnergy(r0.REACTIVE, r1.REACTIVE, m.multiplier, m.digits));
       }
-      if (ok) return { source: 'frozen', kwh, ...(touOk && Object.keys(tou).length ? { tou } : {}) };
+      if (ok) return { source: 'frozen', kwh, reactive, ...(touOk && Object.keys(tou).length ? { tou } : {}) };
     }
     if (source === 'frozen') return null;
   }
@@ -367,19 +371,50 @@ export function isDailyLine(code: string): boolean {
  * Example (ZJ annual ladder 2760/4800 kWh, 0.538 + 0.05 / + 0.30; no TOU registers):
  *   prevCum 2755.00, 10.00 kWh -> 5.00 × 0.538 + 5.00 × 0.588 = 2.69 + 2.94 = 5.63
  */
-export function rateDay(versions: TariffVersion[], day: string, e: DayEnergy, prevCumKwh: string, householdSize?: number) {
-  const hasTou = versions.some((v) => !!(v as { tou?: unknown }).tou);
+export function rateDay(versions: TariffVersion[], day: string, e: DayEnergy, prevCumKwh: string, extra: { householdSize?: number } = {}) {
+  // monthly parts of the tariff (basic charge, PF adjustment, fixed and minimum charges) belong
+  // to the monthly settlement, not to a daily deduction
+  const daily = versions.map((v) => ({ ...v, basicCharge: undefined, powerFactor: undefined, fixedCharges: [], minimumCharge: undefined }));
+  const hasTou = daily.some((v) => !!v.tou);
   const usage: Record<string, unknown> = { periodStart: day, periodEnd: day, ladderPrevCum: prevCumKwh };
-  if (householdSize !== undefined) usage.householdSize = householdSize;
+  const warnings: string[] = [];
+  if (extra.householdSize !== undefined) usage.householdSize = extra.householdSize;
   if (hasTou && e.interval) usage.interval = e.interval;
   else {
     usage.kwh = e.kwh;
-    if (hasTou && e.tou) usage.tou = e.tou;
+    if (hasTou && e.tou) {
+      const scaled = scaleTou(e.tou, e.kwh);
+      if (scaled.moved > 0) warnings.push(`TOU registers (${scaled.sum} kWh) scaled to the total ${e.kwh} kWh as billing does`);
+      usage.tou = scaled.tou;
+    }
   }
-  const r = rateBill({ tariff: versions, usage: usage as never });
+  const r = rateBill({ tariff: daily, usage: usage as never });
   const lines: BillLine[] = r.lines.filter((l) => isDailyLine(l.code));
   const amountFen = lines.reduce((s, l) => s + toFen(l.amount), 0);
-  return { lines, amount: fen2(amountFen), warnings: r.warnings };
+  return { lines, amount: fen2(amountFen), warnings: [...warnings, ...r.warnings] };
+}
+
+/**
+ * TOU register energies scaled to the total (largest remainder, 0.01 kWh), as the billing
+ * determinants do: per-register rounding × multiplier can differ from the total.
+ * Example: scaleTou({PEAK: '10.00', VALLEY: '10.00'}, '19.99') -> PEAK 10.00, VALLEY 9.99.
+ */
+export function scaleTou(tou: Record<string, string>, total: string): { tou: Record<string, string>; sum: string; moved: number } {
+  const keys = Object.keys(tou);
+  const parts = keys.map((k) => BigInt(toFen(tou[k])));
+  const sum = parts.reduce((a, b) => a + b, 0n);
+  const T = BigInt(toFen(total));
+  if (sum === T || sum === 0n) return { tou, sum: fen2(sum), moved: 0 };
+  const base = parts.map((p) => (p * T) / sum);
+  const rem = parts.map((p, i) => ({ i, r: (p * T) % sum }));
+  let left = T - base.reduce((a, b) => a + b, 0n);
+  rem.sort((a, b) => (a.r === b.r ? a.i - b.i : a.r > b.r ? -1 : 1));
+  for (const x of rem) {
+    if (left <= 0n) break;
+    base[x.i] += 1n;
+    left -= 1n;
+  }
+  return { tou: Object.fromEntries(keys.map((k, i) => [k, fen2(base[i])])), sum: fen2(sum), moved: Number(T > sum ? T - sum : sum - T) };
 }
 
 export interface DeductOutcome {
@@ -419,7 +454,7 @@ export async function deductAccountDay(trx: Trx, actor: Actor, accountId: number
   const cum = await trx.selectFrom('prepaid_deductions').select(sql<string>`coalesce(sum(kwh), 0)::text`.as('k'))
     .where('account_id', '=', accountId).where('day', '>=', `${year}-01-01`).where('day', '<', day).executeTakeFirstOrThrow();
   const prevCum = fen2(toFen(cum.k));
-  const rated = rateDay(versions, day, energy, prevCum, plan.household_size);
+  const rated = rateDay(versions, day, energy, prevCum, { householdSize: plan.household_size });
   const ins = await trx.insertInto('prepaid_deductions').values({
     account_id: accountId, org_unit_id: plan.org_unit_id, day, source: energy.source, kwh: energy.kwh, tou: energy.tou ? JSON.stringify(energy.tou) : null,
     ladder_prev_cum: prevCum, tariff_code: plan.tariff_code, amount: rated.amount, lines: JSON.stringify({ lines: rated.lines, warnings: rated.warnings }), balance_after: '0',
