@@ -19,6 +19,7 @@ import type { Db } from '../../db/database.js';
 import '../../db/schema-billing.js';
 import { AppError } from '../../domain/errors.js';
 import { chineseAmount } from '../../domain/money/chinese-amount.js';
+import { formatScaled, parseScaled } from '../../domain/money/decimal.js';
 import { maskName } from '../../domain/security/mask.js';
 import { can, requirePermission, requireScope, type Actor, type Q } from '../context.js';
 import { findCjkFont } from '../payments/receipt.js';
@@ -179,7 +180,7 @@ export async function loadBillDocs(q: Q, billIds: number[], showName: (accountId
       previous: trimDec(r.register === 'MAX_DEMAND' ? null : r.previous ?? initial.get(r.meter_id)?.[r.register] ?? null),
       current: trimDec(r.value),
       multiplier: trimDec(r.multiplier) ?? '1',
-      kwh: trimDec(r.register === 'MAX_DEMAND' ? (r.value === null ? null : String(Number(r.value) * Number(r.multiplier))) : r.consumption),
+      kwh: trimDec(r.register === 'MAX_DEMAND' ? (r.value === null ? null : formatScaled(BigInt(parseScaled(r.value, 4)) * BigInt(parseScaled(r.multiplier, 4)), 8)) : r.consumption),
       estimated: r.status === 'estimated',
     })));
     out.push({
