@@ -9,6 +9,7 @@
  * - `reconnectCheck(db)` — the polling job (`voltline reconnect-check`, every few minutes) that
  *   finds cleared accounts with cut-off orders and does the same, one transaction per account.
  */
+import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import '../../db/schema-prepaid.js';
 import { shanghaiDate } from '../../domain/payments/index.js';
@@ -72,17 +73,29 @@ export async function onPaymentPosted(trx: Trx, accountId: number, actor: Actor 
   return out;
 }
 
-/** The polling job: every account with a cut-off order still waiting for its reason to go. */
+/**
+ * The polling job: accounts with a cut-off order still waiting (open, or executed without a
+ * reconnection) whose reason is gone — found in one statement (prepaid: credit above the floor;
+ * arrears: no overdue open receivable) — then one transaction per such account.
+ */
 export async function reconnectCheck(db: Db, actor: Actor = SYSTEM_ACTOR, now = new Date()) {
   const t0 = Date.now();
-  const rows = await db.kysely.selectFrom('cutoff_orders as c').innerJoin('org_units as o', 'o.id', 'c.org_unit_id').select('c.account_id').distinct()
-    .where('c.kind', '=', 'cutoff').where('o.path', 'like', `${actor.orgPath}%`)
-    .where((eb) => eb.or([
-      eb('c.state', 'in', ['created', 'notice_sent', 'scheduled']),
-      eb.and([eb('c.state', 'in', ['executed', 'closed']), eb.not(eb.exists(eb.selectFrom('cutoff_orders as r').select('r.id').whereRef('r.cutoff_order_id', '=', 'c.id').where('r.kind', '=', 'reconnect').where('r.state', '<>', 'cancelled')))]),
-    ])).execute();
+  const s = await loadControlSettings(db.kysely);
+  const today = shanghaiDate(now);
+  const { rows } = await sql<{ account_id: number; cleared: boolean }>`
+    select c.account_id,
+           bool_or(case when c.reason = 'prepaid'
+                 then -coalesce((select sum(e.amount) from ledger_entries e where e.account_id = c.account_id), 0)
+                      > coalesce((select p.cutoff_floor from prepaid_plans p where p.account_id = c.account_id), ${s.cutoffFloor}::numeric)
+                 else not exists (select 1 from receivables r where r.account_id = c.account_id and r.status = 'open' and r.due_date < ${today}::date
+                                    and r.amount - r.principal_paid + r.fee_charged - r.fee_paid > 0) end) as cleared
+      from cutoff_orders c join org_units o on o.id = c.org_unit_id
+     where c.kind = 'cutoff' and o.path like ${actor.orgPath + '%'}
+       and (c.state in ('created', 'notice_sent', 'scheduled')
+            or (c.state in ('executed', 'closed') and not exists (select 1 from cutoff_orders r where r.cutoff_order_id = c.id and r.kind = 'reconnect' and r.state <> 'cancelled')))
+     group by c.account_id`.execute(db.kysely);
   const outcomes: ReconnectOutcome[] = [];
-  for (const r of rows) outcomes.push(await inTx(db, (trx) => onPaymentPosted(trx, r.account_id, actor, now)));
+  for (const r of rows.filter((x) => x.cleared)) outcomes.push(await inTx(db, (trx) => onPaymentPosted(trx, r.account_id, actor, now)));
   const reconnect = outcomes.flatMap((o) => o.reconnectOrderIds);
   const cancelled = outcomes.flatMap((o) => o.cancelledOrderIds);
   return { checkedAccounts: rows.length, clearedAccounts: outcomes.filter((o) => o.cleared).length, reconnectOrderIds: reconnect, cancelledOrderIds: cancelled, ms: Date.now() - t0 };
