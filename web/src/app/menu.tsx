@@ -5,7 +5,9 @@ import {
   UploadOutlined,
   FileSearchOutlined,
   WifiOutlined,
+  CalendarOutlined,
   ControlOutlined,
+  FieldTimeOutlined,
   WarningOutlined,
   ApartmentOutlined,
   CalculatorOutlined,
@@ -115,6 +117,8 @@ export const MENU: MenuEntry[] = [
       { path: '/service/new', labelKey: 'menu.serviceNew', icon: <UploadOutlined />, cap: 'request.handle' },
       { path: '/service/report', labelKey: 'menu.serviceReport', icon: <DashboardOutlined />, cap: 'stats.read' },
       { path: '/service/my', labelKey: 'menu.serviceMy', icon: <MobileOutlined />, cap: 'portal.self' },
+      { path: '/service/calendar', labelKey: 'menu.serviceCalendar', icon: <CalendarOutlined />, cap: 'role.write' },
+      { path: '/service/sla', labelKey: 'menu.serviceSla', icon: <FieldTimeOutlined />, cap: 'role.write' },
     ],
   },
   {

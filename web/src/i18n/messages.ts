@@ -74,6 +74,8 @@ export const zh = {
   'menu.serviceNew': '业务受理',
   'menu.serviceReport': '环节及时率',
   'menu.serviceMy': '我的业务办理',
+  'menu.serviceCalendar': '节假日日历',
+  'menu.serviceSla': '时限配置',
 
   'header.menu': '菜单',
   'header.logout': '退出登录',
@@ -393,6 +395,8 @@ export const en: Record<MessageKey, string> = {
   'menu.serviceNew': 'New application',
   'menu.serviceReport': 'On-time report',
   'menu.serviceMy': 'My requests',
+  'menu.serviceCalendar': 'Holiday calendar',
+  'menu.serviceSla': 'SLA profiles',
 
   'header.menu': 'Menu',
   'header.logout': 'Sign out',
