@@ -180,4 +180,16 @@ describe.each(engines())('prepaid on %s', (engine) => {
     expect((await reconcileLedger(k, [acc.id])).ok).toBe(true);
     expect((await verifyAudit(t.db)).ok).toBe(true);
   });
+  it('concurrent runs of the same day deduct once (unique account-day)', async () => {
+    const k = t.db.kysely;
+    await frozen('2026-11-14', '1061.00', '644.00', '417.00');
+    const before = await ledgerCount();
+    const runs = await Promise.all([1, 2, 3, 4].map(() => runPrepaidDeduction(t.db, SYSTEM_ACTOR, '2026-11-13', { accountNos: [acc.account_no], now: at('2026-11-14T02:00:00+08:00') })));
+    const statuses = runs.map((r) => r.outcomes[0].status).sort();
+    expect(statuses).toEqual(['deducted', 'exists', 'exists', 'exists']);
+    expect(await ledgerCount()).toBe(before + 1);
+    const n = await k.selectFrom('prepaid_deductions').select(sql<number>`count(*)::int`.as('n')).where('account_id', '=', acc.id).where('day', '=', '2026-11-13').executeTakeFirstOrThrow();
+    expect(n.n).toBe(1);
+    expect((await reconcileLedger(k, [acc.id])).ok).toBe(true);
+  });
 });
