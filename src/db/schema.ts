@@ -91,6 +91,8 @@ export interface AuditEventsTable {
   ip: string | null;
   prev_hash: string;
   hash: string;
+  /** which hash chain the event is on (0..63; see migration 20261128T0510) */
+  chain: Generated<number>;
 }
 
 export interface AuditChainHeadTable {

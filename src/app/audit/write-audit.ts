@@ -1,14 +1,25 @@
 /**
  * Append one event to the hash-chained audit trail inside the caller's transaction.
- * A transaction-scoped advisory lock serialises writers so the chain never forks; call it as
- * the last statement of a use case to keep the lock short.
+ *
+ * The trail is several chains (migration 20261128T0510): a connection appends to chain
+ * `pg_backend_pid() % AUDIT_CHAINS`, under that chain's transaction-scoped advisory lock, so a
+ * chain never forks while up to AUDIT_CHAINS transactions append at once. A transaction always
+ * uses its connection's chain, so it never waits for two chain locks (no deadlock). Ids are drawn
+ * under the lock, so they increase along each chain; `voltline audit verify` walks the trail in
+ * id order and checks every chain's links and head.
+ *
+ * Three statements: lock (returns the chain), read the head and draw the id, then insert the
+ * event and move the head in one statement. Call it as the last statement of a use case to keep
+ * the lock short (it is held until commit).
  */
 import { sql } from 'kysely';
 import type { Actor, Trx } from '../context.js';
 import { auditHash, GENESIS_HASH } from '../../domain/audit/chain.js';
 import { maskPii } from '../../domain/security/mask.js';
 
-const AUDIT_LOCK = 7_461_331_002;
+/** number of chains; chain k uses advisory lock AUDIT_LOCK_BASE + k and head row k + 1 */
+export const AUDIT_CHAINS = 8;
+const AUDIT_LOCK_BASE = 7_461_331_100;
 
 export interface AuditInput {
   action: string;
@@ -24,11 +35,13 @@ function plain(v: unknown): unknown {
 }
 
 export async function writeAudit(trx: Trx, actor: Actor, e: AuditInput, now = new Date()): Promise<number> {
-  await sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`.execute(trx);
-  const head = await trx.selectFrom('audit_chain_head').select(['last_hash']).where('id', '=', 1).executeTakeFirst();
-  const prevHash = head?.last_hash ?? GENESIS_HASH;
-  const { rows } = await sql<{ id: number }>`select nextval(pg_get_serial_sequence('audit_events', 'id'))::int8 as id`.execute(trx);
-  const id = rows[0].id;
+  const locked = await sql<{ k: number }>`select (pg_backend_pid() % ${AUDIT_CHAINS})::int as k, pg_advisory_xact_lock(${AUDIT_LOCK_BASE}::int8 + pg_backend_pid() % ${AUDIT_CHAINS}) as l`.execute(trx);
+  const chain = Number(locked.rows[0].k);
+  // a new statement after the lock: its snapshot sees the head as the last holder committed it
+  const { rows } = await sql<{ id: string | number; last_hash: string | null }>`select nextval(pg_get_serial_sequence('audit_events', 'id'))::int8 as id,
+      (select last_hash from audit_chain_head where id = ${chain + 1}::int) as last_hash`.execute(trx);
+  const id = Number(rows[0].id);
+  const prevHash = rows[0].last_hash ?? GENESIS_HASH;
   const content = {
     id,
     occurredAt: now.toISOString(),
@@ -43,26 +56,13 @@ export async function writeAudit(trx: Trx, actor: Actor, e: AuditInput, now = ne
     requestId: actor.requestId ?? null,
   };
   const hash = auditHash(prevHash, content);
-  await trx
-    .insertInto('audit_events')
-    .values({
-      id,
-      occurred_at: content.occurredAt,
-      actor_id: content.actorId,
-      actor_name: content.actorName,
-      action: content.action,
-      entity_type: content.entityType,
-      entity_id: content.entityId,
-      org_unit_id: content.orgUnitId,
-      before: content.before === null ? null : JSON.stringify(content.before),
-      after: content.after === null ? null : JSON.stringify(content.after),
-      request_id: content.requestId,
-      ip: actor.ip ?? null,
-      prev_hash: prevHash,
-      hash,
-    } as never)
-    .execute();
-  await sql`insert into audit_chain_head (id, last_id, last_hash) values (1, ${id}, ${hash})
-            on conflict (id) do update set last_id = excluded.last_id, last_hash = excluded.last_hash`.execute(trx);
+  const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
+  await sql`with e as (
+      insert into audit_events (id, occurred_at, actor_id, actor_name, action, entity_type, entity_id, org_unit_id, before, after, request_id, ip, prev_hash, hash, chain)
+      values (${id}, ${content.occurredAt}, ${content.actorId}, ${content.actorName}, ${content.action}, ${content.entityType}, ${content.entityId}, ${content.orgUnitId},
+              ${json(content.before)}::jsonb, ${json(content.after)}::jsonb, ${content.requestId}, ${actor.ip ?? null}, ${prevHash}, ${hash}, ${chain})
+      returning id)
+    insert into audit_chain_head (id, last_id, last_hash) select ${chain + 1}::int, e.id, ${hash} from e
+    on conflict (id) do update set last_id = excluded.last_id, last_hash = excluded.last_hash`.execute(trx);
   return id;
 }
