@@ -105,6 +105,8 @@ export const MENU: MenuEntry[] = [
       { path: '/payments/supervise', labelKey: '收费稽核' as MessageKey, icon: <AuditOutlined />, perms: ['payment.supervise'] },
       { path: '/payments/reconciliation', labelKey: '对账' as MessageKey, icon: <SwapOutlined />, perms: ['payment.collect', 'payment.supervise'] },
       { path: '/payments/arrears', labelKey: '欠费管理' as MessageKey, icon: <FileSearchOutlined />, perms: ['payment.collect', 'payment.supervise'] },
+      { path: '/payments/prepaid', labelKey: '预付费管理' as MessageKey, icon: <WifiOutlined />, perms: ['prepaid.manage'] },
+      { path: '/payments/cutoff', labelKey: '停复电管理' as MessageKey, icon: <ControlOutlined />, perms: ['cutoff.handle', 'cutoff.execute'] },
     ],
   },
   { path: '/portal', labelKey: 'module.portal', icon: <WalletOutlined />, cap: 'portal.self' },

@@ -14,3 +14,9 @@ export function hasPerm(user: User | null | undefined, perm: PaymentPerm): boole
 export const canCollect = (u: User | null | undefined) => hasPerm(u, 'payment.collect');
 export const canSupervise = (u: User | null | undefined) => hasPerm(u, 'payment.supervise');
 export const canPayments = (u: User | null | undefined) => canCollect(u) || canSupervise(u);
+
+/** Any of these raw permission codes (prepaid / cut-off pages of this module). */
+export function hasAnyPerm(user: User | null | undefined, codes: string[]): boolean {
+  const p = user?.permissions ?? [];
+  return p.includes('*') || codes.some((c) => p.includes(c));
+}
