@@ -7,6 +7,7 @@
  *   /payments/arrears         欠费管理 (payment.collect or payment.supervise)
  *   /payments/prepaid         预付费管理 (PrepaidPage, prepaid.manage or payment.collect / supervise)
  *   /payments/cutoff          停复电管理 (CutoffPage, cutoff.handle / cutoff.execute or payment.supervise)
+ *   /payments/refunds         退费管理 (RefundsPage, payment.collect or payment.supervise)
  */
 import { lazy, Suspense, type ReactNode } from 'react';
 import { Navigate, Route, Routes } from 'react-router-dom';
@@ -21,6 +22,7 @@ const ReconcilePage = lazy(() => import('./ReconcilePage'));
 const ArrearsPage = lazy(() => import('./ArrearsPage'));
 const PrepaidPage = lazy(() => import('./PrepaidPage'));
 const CutoffPage = lazy(() => import('./CutoffPage'));
+const RefundsPage = lazy(() => import('./RefundsPage'));
 
 const PREPAID_PERMS = ['prepaid.manage', 'payment.collect', 'payment.supervise'];
 const CUTOFF_PERMS = ['cutoff.handle', 'cutoff.execute', 'payment.supervise'];
@@ -45,6 +47,7 @@ export default function PaymentsModule() {
         <Route path="arrears" element={<Guard ok={canPayments(user)}><ArrearsPage /></Guard>} />
         <Route path="prepaid" element={<Guard ok={hasAnyPerm(user, PREPAID_PERMS)}><PrepaidPage /></Guard>} />
         <Route path="cutoff" element={<Guard ok={hasAnyPerm(user, CUTOFF_PERMS)}><CutoffPage /></Guard>} />
+        <Route path="refunds" element={<Guard ok={canPayments(user)}><RefundsPage /></Guard>} />
         <Route path="*" element={<Result status="404" title="404" subTitle={t('error.pageNotFound')} />} />
       </Routes>
     </Suspense>
