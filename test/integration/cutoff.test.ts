@@ -150,25 +150,35 @@ describe.each(engines())('cut-off orders on %s', (engine) => {
     expect((await t.call('GET', `/api/v1/cutoff/orders/${orderA}`, { cookie: clerk2 })).status).toBe(403);
   });
 
-  it('a payment before execution: DEBT_CLEARED refuses the cut-off; the poll cancels it; an executed cut-off gets a reconnection order', async () => {
+  it('a debt cleared before execution: DEBT_CLEARED refuses the cut-off; a payment cancels it at once; an executed cut-off gets a reconnection order when paid', async () => {
     const c = await createCutoffOrder(t.db, collector, { accountNo: C.account_no }, at('2026-12-01T08:00:00+08:00'));
     await recordNotice(t.db, collector, c.id, { method: 'posted', evidence: 'EMS 回执 1234', deliveredAt: '2026-12-01T09:00:00+08:00' }, at('2026-12-01T09:30:00+08:00'));
     await scheduleCutoff(t.db, collector, c.id, { scheduledAt: '2026-12-10T10:00:00+08:00' }, at('2026-12-01T10:00:00+08:00'));
     await recordNotice(t.db, collector, c.id, { kind: 'renotice', method: 'sms', evidence: 'SMS id 77', deliveredAt: '2026-12-10T09:00:00+08:00' }, at('2026-12-10T09:01:00+08:00'));
-    await channelPay(t.db, 'COTEST', { accountNo: C.account_no, amount: '200.00', idempotencyKey: 'co-c-1' }, {}, at('2026-12-10T09:30:00+08:00'));
+    // cleared outside a payment (e.g. a write-off settles the receivables): execution is refused
+    // with DEBT_CLEARED and the poll cancels the order
+    const openC = await t.db.kysely.selectFrom('receivables').select('id').where('account_id', '=', C.id).where('status', '=', 'open').execute();
+    await sql`update receivables set status = 'settled', settled_at = now() where account_id = ${C.id} and status = 'open'`.execute(t.db.kysely);
     await expect(executeOrder(t.db, manager, c.id, at('2026-12-10T10:00:00+08:00'))).rejects.toMatchObject({ details: { rule: 'DEBT_CLEARED' } });
     const r = await reconnectCheck(t.db, undefined, at('2026-12-10T10:01:00+08:00'));
     expect(r.cancelledOrderIds).toEqual([c.id]);
     expect(r.reconnectOrderIds).toEqual([]);
     expect(await state(c.id)).toBe('cancelled');
+    // a payment clears the debt: the payment itself cancels the open order (hook in postPayment)
+    await sql`update receivables set status = 'open', settled_at = null where id = any(${openC.map((x) => x.id)}::int8[])`.execute(t.db.kysely);
+    const c2 = await createCutoffOrder(t.db, collector, { accountNo: C.account_no }, at('2026-12-10T10:05:00+08:00'));
+    await channelPay(t.db, 'COTEST', { accountNo: C.account_no, amount: '200.00', idempotencyKey: 'co-c-1' }, {}, at('2026-12-10T10:30:00+08:00'));
+    expect(await state(c2.id)).toBe('cancelled');
+    await expect(executeOrder(t.db, manager, c2.id, at('2026-12-10T11:00:00+08:00'))).rejects.toMatchObject({ details: { state: 'cancelled' } });
 
     // A was cut off: paying its arrears creates the reconnection order (24 h target, shown in the list)
     await channelPay(t.db, 'COTEST', { accountNo: A.account_no, amount: '400.00', idempotencyKey: 'co-a-1' }, {}, at('2026-12-09T15:00:00+08:00'));
+    // the payment created it (hook); the poll finds nothing more to do
     const r2 = await reconnectCheck(t.db, undefined, at('2026-12-09T15:02:00+08:00'));
-    expect(r2.reconnectOrderIds).toHaveLength(1);
+    expect(r2.reconnectOrderIds).toEqual([]);
     const list = await t.call('GET', '/api/v1/cutoff/orders?kind=reconnect', { cookie: await t.login('collector') });
     expect(list.body.items[0]).toMatchObject({ kind: 'reconnect', accountNo: A.account_no, state: 'created' });
-    expect(list.body.items[0].sla.dueBy).toBe(new Date(at('2026-12-09T15:02:00+08:00').getTime() + 24 * 3_600_000).toISOString());
+    expect(list.body.items[0].sla.dueBy).toBe(new Date(at('2026-12-09T15:00:00+08:00').getTime() + 24 * 3_600_000).toISOString());
   });
 
   it('settings: only a supervisor changes them; bad values name the field; audited', async () => {

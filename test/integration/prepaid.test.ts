@@ -157,11 +157,12 @@ describe.each(engines())('prepaid on %s', (engine) => {
     // not cleared yet: a 1.00 payment leaves −0.92 -> no reconnection
     await channelPay(t.db, 'PPTEST', { accountNo: acc.account_no, amount: '1.00', idempotencyKey: 'pp-topup-2' }, {}, at('2026-11-24T11:00:00+08:00'));
     expect((await reconnectCheck(t.db, SYSTEM_ACTOR, at('2026-11-24T11:01:00+08:00'))).reconnectOrderIds).toEqual([]);
-    // 50.00 clears it: the poll creates one reconnection order, due 24 h after
-    await channelPay(t.db, 'PPTEST', { accountNo: acc.account_no, amount: '50.00', idempotencyKey: 'pp-topup-3' }, {}, at('2026-11-24T11:10:00+08:00'));
-    const now = at('2026-11-24T11:12:00+08:00');
-    const rc = await reconnectCheck(t.db, SYSTEM_ACTOR, now);
-    expect(rc.reconnectOrderIds).toHaveLength(1);
+    // 50.00 clears it: the payment creates one reconnection order (hook in postPayment), due 24 h after
+    const now = at('2026-11-24T11:10:00+08:00');
+    await channelPay(t.db, 'PPTEST', { accountNo: acc.account_no, amount: '50.00', idempotencyKey: 'pp-topup-3' }, {}, now);
+    const made = await k.selectFrom('cutoff_orders').select('id').where('account_id', '=', acc.id).where('kind', '=', 'reconnect').execute();
+    expect(made).toHaveLength(1);
+    const rc = { reconnectOrderIds: made.map((x) => Number(x.id)) };
     // idempotent: the hook and the poll again create nothing more
     expect((await inTx(t.db, (trx) => onPaymentPosted(trx, acc.id, SYSTEM_ACTOR, now))).reconnectOrderIds).toEqual([]);
     expect((await reconnectCheck(t.db, SYSTEM_ACTOR, now)).reconnectOrderIds).toEqual([]);

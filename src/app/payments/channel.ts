@@ -123,7 +123,7 @@ export async function channelPay(db: Db, channel: string, input: ChannelPayInput
   return inTx(db, async (trx) => {
     try {
       return await postPayment(trx, channelActor(channel, meta.ip, meta.requestId), {
-        account: acc, channel, method, amountFen, idempotencyKey: key, externalTxnId: ext, payDate: shanghaiDate(now),
+        account: acc, channel, method, amountFen, idempotencyKey: key, externalTxnId: ext, payDate: shanghaiDate(now), postedAt: now,
       });
     } catch (e) {
       if (e instanceof AppError && e.details?.reason === 'IDEMPOTENCY_MISMATCH') throw new ChannelError('IDEMPOTENCY_MISMATCH', 'CONFLICT', e.message, e.details);

@@ -24,6 +24,7 @@ import type { Actor, Q, Trx } from '../context.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { loadRuleSets } from './receivables.js';
 import type { PayAccount } from './accounts.js';
+import { onPaymentPosted } from './reconnect.js';
 
 export const COUNTER_CHANNEL = 'COUNTER';
 
@@ -39,6 +40,8 @@ export interface PostPaymentInput {
   receiptNo?: string | null;
   payDate: string;
   order?: AllocationOrder;
+  /** when the payment was received (the clock of the caller; default now): reconnection orders are due 24 h after it */
+  postedAt?: Date;
 }
 
 export interface PaymentResult {
@@ -185,6 +188,9 @@ export async function postPayment(trx: Trx, actor: Actor, i: PostPaymentInput): 
     )
     select (select balance from bal) as balance, (select count(*) from up) as u, (select count(*) from al) as a, (select count(*) from pu) as p`.execute(trx);
   result.balanceAfter = w.rows[0].balance;
+  // a payment that clears the debt: open cut-off orders are cancelled and executed ones get a
+  // reconnection order (target 24 h); a prepaid top-up resets the reminder state
+  await onPaymentPosted(trx, i.account.id, actor, i.postedAt ?? new Date());
   await writeAudit(trx, actor, {
     action: 'payment.post', entityType: 'payment', entityId: paymentId, orgUnitId: i.account.orgUnitId,
     after: { accountNo: i.account.accountNo, channel: i.channel, method: i.method, amount: result.amount, idempotencyKey: i.idempotencyKey, externalTxnId: i.externalTxnId ?? null, shiftId: i.shiftId ?? null, lateFeePaid: result.lateFeePaid, credit: result.credit },

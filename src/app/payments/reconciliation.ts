@@ -125,7 +125,7 @@ export async function resolveStatementItem(db: Db, actor: Actor, itemId: number,
     let paymentId = it.payment_id;
     if (input.action === 'posted') {
       const acc = await findAccount(trx, { accountNo: it.account_no ?? '' }, 'accountNo');
-      const r = await postPayment(trx, actor, { account: acc, channel: it.channel_code, method: 'transfer', amountFen: toFen(it.statement_amount!), idempotencyKey: it.idempotency_key!, externalTxnId: it.idempotency_key, payDate: shanghaiDate(now) });
+      const r = await postPayment(trx, actor, { account: acc, channel: it.channel_code, method: 'transfer', amountFen: toFen(it.statement_amount!), idempotencyKey: it.idempotency_key!, externalTxnId: it.idempotency_key, payDate: shanghaiDate(now), postedAt: now });
       paymentId = r.result.paymentId;
     } else if (input.action === 'reversed') {
       await reversePayment(trx, actor, it.payment_id!, 'reversed', `对账短款: ${note}`);
