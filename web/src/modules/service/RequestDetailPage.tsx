@@ -19,6 +19,7 @@ import { useAuth } from '../../app/auth';
 import { fileToBase64, hasPerm, serviceApi, SLA_COLORS, type RequestDetail, type TypesResponse } from './api';
 import { useL, useST, type SKey } from './i18n';
 import { DaysLeft } from './QueuePage';
+import { ClosingFields, closingFormData, placeFieldError, SettlementCard, SmsTag } from './SettlementCard';
 
 const FIELD_LABELS: Record<string, SKey> = {
   effectiveOn: 'svc.effectiveOn', until: 'svc.until', newAddress: 'svc.newAddress', newName: 'svc.newName', newTariffCode: 'svc.newTariffCode',
@@ -84,6 +85,7 @@ export default function RequestDetailPage() {
       return true;
     } catch (e) {
       setActionError(errorText(t, e));
+      placeFieldError(form, e);
       return false;
     } finally {
       setBusy(false);
@@ -94,7 +96,7 @@ export default function RequestDetailPage() {
     const values = form.getFieldsValue();
     const formData: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(values)) if (k !== 'doneOn' && v !== undefined && v !== '') formData[k] = k === 'mergeAccountId' ? Number(v) : v;
-    await run(() => serviceApi.transition(r!.id, { action: 'pass', form: formData, ...(values.doneOn ? { on: values.doneOn } : {}), version: r!.version }));
+    await run(() => serviceApi.transition(r!.id, { action: 'pass', form: r!.type === 'close' ? closingFormData(formData) : formData, ...(values.doneOn ? { on: values.doneOn } : {}), version: r!.version }));
   }
 
   async function upload(file: File) {
@@ -223,6 +225,7 @@ export default function RequestDetailPage() {
                     <Input type={DATE_FIELDS.has(f) ? 'date' : 'text'} data-testid={`field-${f}`} />
                   </Form.Item>
                 ))}
+                {r.type === 'close' && fields.includes('finalReading') && <ClosingFields />}
                 <Form.Item name="doneOn" label={st('svc.doneOn')} style={{ marginBottom: 8 }}>
                   <Input type="date" data-testid="field-doneOn" />
                 </Form.Item>
@@ -263,6 +266,7 @@ export default function RequestDetailPage() {
               <Rate disabled value={r.rating} /> {r.ratingComment}
             </Card>
           )}
+          {r.type === 'close' && <SettlementCard effects={r.effects} />}
           {r.effects.length > 0 && (
             <Card size="small" title={st('svc.effects')} style={{ marginBottom: 12 }} data-testid="req-effects">
               {r.effects.map((e, i) => (
@@ -277,7 +281,7 @@ export default function RequestDetailPage() {
             <List size="small" dataSource={r.notifications} locale={{ emptyText: st('svc.empty') }} renderItem={(n) => (
               <List.Item key={n.id}>
                 <div>
-                  <Typography.Text type="secondary" style={{ fontSize: 12 }}>{new Date(n.createdAt).toLocaleString()}</Typography.Text>
+                  <Typography.Text type="secondary" style={{ fontSize: 12 }}>{new Date(n.createdAt).toLocaleString()}</Typography.Text> <SmsTag n={n} />
                   <div>{lang === 'en' ? n.en : n.zh}</div>
                 </div>
               </List.Item>
