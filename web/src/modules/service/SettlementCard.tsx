@@ -153,7 +153,7 @@ export function SettlementCard({ effects }: { effects: Array<{ effect: string; s
           <Descriptions.Item label={ct('cl.refundAmount')}>
             <span data-testid="settlement-refund"><Money value={s.refundAmount} /></span>
             {s.refundId && (
-              <> <Tag color={refundStatus === 'paid' ? 'green' : 'gold'} data-testid="settlement-refund-status">{ct(`cl.refund.${refundStatus ?? 'pending'}`)}</Tag>
+              <> {refundStatus && <Tag color={refundStatus === 'paid' ? 'green' : 'gold'} data-testid="settlement-refund-status">{ct(`cl.refund.${refundStatus}`)}</Tag>}
                 <Link to="/payments/refunds">{ct('cl.toRefunds')}</Link></>
             )}
           </Descriptions.Item>
