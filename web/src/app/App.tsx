@@ -45,10 +45,11 @@ function RequireAuth({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
-function RequireCap({ cap, orCap, children }: { cap: Capability; orCap?: Capability; children: ReactNode }) {
+function RequireCap({ cap, orCap, children }: { cap: Capability; orCap?: Capability | Capability[]; children: ReactNode }) {
   const { user } = useAuth();
   const { t } = useI18n();
-  if (!can(user, cap) && !(orCap && can(user, orCap))) return <Result status="403" title="403" subTitle={t('error.FORBIDDEN')} />;
+  const others = orCap === undefined ? [] : Array.isArray(orCap) ? orCap : [orCap];
+  if (!can(user, cap) && !others.some((c) => can(user, c))) return <Result status="403" title="403" subTitle={t('error.FORBIDDEN')} />;
   return <Suspense fallback={<FullPageSpin />}>{children}</Suspense>;
 }
 
@@ -97,7 +98,7 @@ export function App() {
                   <Route path="system/audit" element={<RequireCap cap="audit.read"><AuditPage /></RequireCap>} />
                   <Route path="tariffs/*" element={<RequireCap cap="tariff.read" orCap="quote.create"><TariffsModule /></RequireCap>} />
                   <Route path="metering/*" element={<RequireCap cap="reading.read" orCap="metering.tools"><MeteringModule /></RequireCap>} />
-                  <Route path="billing/*" element={<RequireCap cap="billing.run" orCap="billing.review"><BillingModule /></RequireCap>} />
+                  <Route path="billing/*" element={<RequireCap cap="billing.run" orCap={['billing.review', 'billing.adjust', 'billing.adjust.approve']}><BillingModule /></RequireCap>} />
                   <Route path="portal/*" element={<RequireCap cap="portal.self"><PortalModule /></RequireCap>} />
                   <Route path="service/*" element={<Suspense fallback={<FullPageSpin />}><ServiceModule /></Suspense>} />
                   {/* payments checks payment.collect / payment.supervise itself (not in the capability table yet) */}

@@ -31,6 +31,8 @@ const CAPABILITIES = {
   'collection.run': ['collection.run'],
   'billing.run': ['billing.run'],
   'billing.review': ['billing.review'],
+  'billing.adjust': ['billing.adjust'],
+  'billing.adjust.approve': ['billing.adjust.approve'],
   'request.handle': ['request.handle'],
 } as const;
 
