@@ -8,7 +8,8 @@
  *    takes a card payment and voids it with a reason, sees the payment on the account's 缴费记录
  *    tab, closes the shift with the matching cash count (difference 0.00);
  *  - the supervisor approves the shift in 收费稽核;
- *  - phone 375 px (走收): the collector opens a shift and takes a payment without horizontal scroll.
+ *  - phone 375 px (走收): the collector opens a shift and takes a payment without horizontal scroll;
+ *    arrears and reconciliation pages fit too.
  * Screenshots: test-output/e2e/payments-*.png.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -297,6 +298,14 @@ describe.skipIf(!hasChromium)('payments (收费) in Chromium', () => {
       const shift = await api('collector', 'GET', '/payments/shifts/current');
       expect(shift.shift.byMethod.qr).toEqual({ count: 1, amount: due.amountDue });
       await screenshot(page, 'payments-07-phone-receipt');
+      // arrears and reconciliation fit the phone too
+      await page.goto('/payments/arrears');
+      await page.getByTestId('arr-totals').waitFor();
+      expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(0);
+      await screenshot(page, 'payments-10-phone-arrears');
+      await page.goto('/payments/reconciliation');
+      await page.getByTestId('rec-statements').locator('.ant-list-item').first().waitFor();
+      expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(0);
       expect(errors).toEqual([]);
     } finally {
       await ctx.close();
