@@ -96,6 +96,22 @@ describe.each(engines())('billing on %s', (engine) => {
     await expect(issueRun(t.db, SYSTEM_ACTOR, run.id)).rejects.toThrow(/trial/);
   });
 
+  it('an account on an active prepaid plan is left out of billing runs (it pays by daily deduction)', async () => {
+    const acc = await t.db.kysely.selectFrom('accounts').select(['id', 'org_unit_id']).where('id', '=', res[1].id).executeTakeFirstOrThrow();
+    await sql`insert into prepaid_plans (account_id, org_unit_id, start_day) values (${acc.id}, ${acc.org_unit_id}, '2026-10-01')`.execute(t.db.kysely);
+    try {
+      // another period, so the 2026-10 runs the later tests look at stay as they were
+      const { run } = await createRun(t.db, SYSTEM_ACTOR, { period: '2026-09', accountIds: scopeIds(), trial: true, partitionSize: 3 });
+      expect(run.totalAccounts).toBe(9);
+      await workRun(t.db, run.id, 'trial-worker-2');
+      const got = await t.db.kysely.selectFrom('bills').select('account_id').where('run_id', '=', run.id).execute();
+      expect(got).toHaveLength(9);
+      expect(got.map((b) => Number(b.account_id))).not.toContain(acc.id);
+    } finally {
+      await sql`delete from prepaid_plans where account_id = ${acc.id}`.execute(t.db.kysely);
+    }
+  });
+
   let runId = 0;
   it('real run: residential ladder+TOU (R-2), commercial TOU, 大工业 two-part + PF (I-1A); exceptions are listed, never skipped', async () => {
     const checker = await t.login('checker');

@@ -64,9 +64,13 @@ function sortedUnique(a: number[] | undefined | null): number[] | null {
   return [...new Set(a)].sort((x, y) => x - y);
 }
 
-/** SQL predicate over `accounts as a` for a run filter (plus: not closed). */
+/** SQL predicate over `accounts as a` for a run filter (plus: not closed, not on an active prepaid plan). */
 export function filterSql(f: RunFilter, alias = 'a'): Expression<SqlBool> {
-  const parts = [sql`${sql.ref(`${alias}.status`)} <> 'closed'`];
+  const parts = [
+    sql`${sql.ref(`${alias}.status`)} <> 'closed'`,
+    // prepaid accounts on an active plan pay by daily deduction (src/app/payments/prepaid.ts), not by a monthly bill
+    sql`not exists (select 1 from prepaid_plans pp where pp.account_id = ${sql.ref(`${alias}.id`)} and pp.status = 'active')`,
+  ];
   if (f.orgUnitIds) parts.push(sql`${sql.ref(`${alias}.org_unit_id`)} = any(${f.orgUnitIds}::bigint[])`);
   if (f.routeIds) parts.push(sql`${sql.ref(`${alias}.reading_route_id`)} = any(${f.routeIds}::bigint[])`);
   if (f.accountIds) parts.push(sql`${sql.ref(`${alias}.id`)} = any(${f.accountIds}::bigint[])`);
