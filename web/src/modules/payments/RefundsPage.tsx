@@ -63,7 +63,12 @@ export default function RefundsPage() {
   };
 
   const markPaid = async () => {
-    const v = await payForm.validateFields();
+    let v: { reference: string; note?: string };
+    try {
+      v = await payForm.validateFields();
+    } catch {
+      return; // the form shows what is missing
+    }
     setBusy(true);
     setPayErr(null);
     try {
