@@ -29,7 +29,7 @@ const zh = {
   'cl.creditApplied': '预收冲抵', 'cl.refundAmount': '退费金额', 'cl.refundStatus': '退费状态',
   'cl.refund.pending': '待支付', 'cl.refund.paid': '已支付', 'cl.balance': '结算后余额', 'cl.note': '说明',
   'cl.toRefunds': '退费管理',
-  'sms.queued': '短信待发', 'sms.sent': '短信已发', 'sms.failed': '短信失败',
+  'sms.pending': '短信待发', 'sms.sending': '短信发送中', 'sms.queued': '短信待发', 'sms.sent': '短信已发', 'sms.failed': '短信失败',
 };
 const en: Record<keyof typeof zh, string> = {
   'cl.finalReadings': 'TOU meter: final readings per register',
@@ -46,7 +46,7 @@ const en: Record<keyof typeof zh, string> = {
   'cl.creditApplied': 'Credit applied', 'cl.refundAmount': 'Refund', 'cl.refundStatus': 'Refund status',
   'cl.refund.pending': 'Pending', 'cl.refund.paid': 'Paid', 'cl.balance': 'Closing balance', 'cl.note': 'Note',
   'cl.toRefunds': 'Refunds',
-  'sms.queued': 'SMS queued', 'sms.sent': 'SMS sent', 'sms.failed': 'SMS failed',
+  'sms.pending': 'SMS queued', 'sms.sending': 'SMS sending', 'sms.queued': 'SMS queued', 'sms.sent': 'SMS sent', 'sms.failed': 'SMS failed',
 };
 type CKey = keyof typeof zh;
 function useCT() {
@@ -161,13 +161,13 @@ export function SettlementCard({ effects }: { effects: Array<{ effect: string; s
         {s.balance !== undefined && <Descriptions.Item label={ct('cl.balance')}><span data-testid="settlement-balance"><Money value={s.balance} /></span></Descriptions.Item>}
         {s.payAtCounter && <Descriptions.Item label={ct('cl.payAtCounter')}><Tag color="orange">✓</Tag></Descriptions.Item>}
       </Descriptions>
-      {s.note && <Alert type={s.status === 'done' ? 'info' : 'warning'} showIcon message={s.note} style={{ marginTop: 8 }} />}
+      {s.note && s.status === 'pending' && <Alert type="warning" showIcon message={s.note} style={{ marginTop: 8 }} />}
     </Card>
   );
 }
 
-const SMS_COLOR: Record<string, string> = { queued: 'default', sent: 'green', failed: 'red' };
-/** Small tag with a notification's SMS status (queued / sent / failed); nothing without SMS. */
+const SMS_COLOR: Record<string, string> = { pending: 'default', sending: 'blue', queued: 'default', sent: 'green', failed: 'red' };
+/** Small tag with a notification's SMS status (outbox: pending = queued / sending / sent / failed); nothing without SMS. */
 export function SmsTag({ n }: { n: unknown }) {
   const ct = useCT();
   const sms = (n as { sms?: { status?: string } | null }).sms;
