@@ -11,6 +11,9 @@
  *    and a second payout is refused (409) by the API;
  *  - desktop: the 销户 request page shows the settlement (final bill, refund amount 已支付,
  *    closing balance);
+ *  - desktop: a second 销户 through the stage form (final reading, transfer payee): the final
+ *    bill leaves a debit, the 409 is shown under 客户柜台结清; ticked, the 销户 completes and the
+ *    settlement shows the closing debit; notifications carry their SMS status tag;
  *  - phone 375 px: the refunds page without horizontal scroll.
  * Screenshots: test-output/e2e/refunds-*.png.
  */
@@ -102,7 +105,7 @@ describe.skipIf(!hasChromium)('退费 after 销户 in Chromium', () => {
           await api('collector', 'POST', '/payments/counter', { items: [{ accountNo: c.accountNo, amount }], method: 'cash', tendered: amount, requestId: `e2e-refund2-${c.id}-${Date.now()}` });
           continue;
         }
-        const m = /below the previous reading ([\d.]+)/.exec(p.body?.error?.message ?? '');
+        const m = /(?:previous|initial) reading ([\d.]+)/.exec(p.body?.error?.message ?? '');
         tried.push(`${c.accountNo}: ${p.status} ${p.body?.error?.message}`);
         if (!m) break;
         prev = Number(m[1]);
@@ -214,6 +217,66 @@ describe.skipIf(!hasChromium)('退费 after 销户 in Chromium', () => {
       await expect(page.getByTestId('settlement-balance').textContent()).resolves.toBe('¥0.00');
       expect(await page.getByTestId('settlement-bill-link').getAttribute('href')).toMatch(/^\/api\/v1\/bills\/\d+\/pdf$/);
       await screenshot(page, 'refunds-request-settlement');
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('销户 form in the browser: final reading and refund payee; the debit is refused under 客户柜台结清, then completes with it', async () => {
+    const today = todayCst();
+    const candidates = (await api('collector', 'GET', '/accounts?customerClass=residential&status=active&pageSize=30')).items as Array<{ id: number; accountNo: string }>;
+    const c = candidates.find((x) => x.id !== account.id)!;
+    const cl = await api('admin', 'POST', '/service/requests', { type: 'close', accountId: c.id, receivedOn: today, data: {} });
+    const r = await walkToExecute(cl.id, today);
+    // the previous reading, from the API's own refusal (nothing is written on a 400)
+    // (the meter's initial reading first, then the latest reading)
+    let prev = 0;
+    for (let i = 0; i < 3; i++) {
+      const probe = await call('admin', 'POST', `/service/requests/${cl.id}/transition`, { action: 'pass', on: today, version: r.version, form: { effectiveOn: today, finalReading: (prev + 0.01).toFixed(2) } });
+      if (probe.status === 409) break; // reading accepted; refused for the debit (rolled back)
+      expect(probe.status, JSON.stringify(probe.body)).toBe(400);
+      const m = /(?:previous|initial) reading ([\d.]+)/.exec(probe.body.error.message);
+      if (!m) break;
+      prev = Number(m[1]);
+    }
+    expect(prev).toBeGreaterThan(0);
+    const ctx = await newDesktop(browser, server.baseUrl);
+    const page = await ctx.newPage();
+    const errors = trackErrors(page);
+    try {
+      await login(page, 'admin');
+      await page.goto(`/service/${cl.id}`);
+      await page.getByTestId('closing-fields').waitFor();
+      await page.getByTestId('field-effectiveOn').fill(today);
+      await page.getByTestId('field-finalReading').fill((prev + 10).toFixed(2));
+      await page.getByTestId('field-refund-method').click();
+      await page.locator('.ant-select-item-option').filter({ hasText: /^银行转账$/ }).click();
+      await expect(page.getByTestId('field-refund-method').textContent()).resolves.toContain('银行转账');
+      await page.getByTestId('field-refund-payeeBank').fill('中国工商银行');
+      await page.getByTestId('field-refund-payeeAccount').fill('6222020200112233445');
+      await page.getByTestId('action-pass').click();
+      await page.getByTestId('confirm-pass').click();
+      // the final bill leaves a debit: 409 shown, explained under the 客户柜台结清 checkbox
+      await page.getByTestId('req-error').waitFor();
+      const fieldErr = page.getByTestId('closing-fields').locator('.ant-form-item-explain-error').filter({ hasText: 'counter' });
+      await fieldErr.waitFor();
+      await expect(page.getByTestId('req-stage').textContent()).resolves.toBe('变更实施');
+      await screenshot(page, 'refunds-close-form-409');
+      await page.getByTestId('field-payAtCounter').check();
+      await page.getByTestId('action-pass').click();
+      await page.getByTestId('confirm-pass').click();
+      await page.getByTestId('req-settlement').waitFor();
+      await expect(page.getByTestId('req-stage').textContent()).resolves.toBe('资料归档');
+      const d = await api('admin', 'GET', `/service/requests/${cl.id}`);
+      const s = d.effects.find((e: any) => e.effect === 'close_account').summary.settlement;
+      expect(s).toMatchObject({ status: 'done', payAtCounter: true, refundAmount: '0.00' });
+      expect(fen(s.balance)).toBeGreaterThan(0n);
+      await expect(page.getByTestId('settlement-balance').textContent()).resolves.toBe(shown(fen(s.balance)));
+      await expect(page.getByTestId('settlement-bill').textContent()).resolves.toBe(shown(fen(s.finalBill.amount)));
+      expect(d.effects.find((e: any) => e.effect === 'close_account').summary.finalReadings.TOTAL).toBe((prev + 10).toFixed(2));
+      await expect(page.getByTestId('sms-status').count()).resolves.toBeGreaterThan(0);
+      await screenshot(page, 'refunds-close-form-done');
       expect(errors).toEqual([]);
     } finally {
       await ctx.close();
