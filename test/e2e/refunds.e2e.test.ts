@@ -259,7 +259,8 @@ describe.skipIf(!hasChromium)('退费 after 销户 in Chromium', () => {
       await page.getByTestId('confirm-pass').click();
       // the final bill leaves a debit: 409 shown, explained under the 客户柜台结清 checkbox
       await page.getByTestId('req-error').waitFor();
-      const fieldErr = page.getByTestId('closing-fields').locator('.ant-form-item-explain-error').filter({ hasText: 'counter' });
+      const fieldErr = page.getByTestId('closing-fields').locator('.ant-form-item-explain-error').filter({ hasText: '客户柜台结清' });
+      await expect(fieldErr.textContent()).resolves.toMatch(/仍欠费 \d+\.\d{2} 元/);
       await fieldErr.waitFor();
       await expect(page.getByTestId('req-stage').textContent()).resolves.toBe('变更实施');
       await screenshot(page, 'refunds-close-form-409');

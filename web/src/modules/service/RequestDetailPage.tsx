@@ -85,7 +85,7 @@ export default function RequestDetailPage() {
       return true;
     } catch (e) {
       setActionError(errorText(t, e));
-      placeFieldError(form, e);
+      placeFieldError(form, e, lang);
       return false;
     } finally {
       setBusy(false);

@@ -108,10 +108,20 @@ export function closingFormData(formData: Record<string, unknown>): Record<strin
   return out;
 }
 
-/** Put an API error naming a `data.…` field under that field of the form; true when placed. */
-export function placeFieldError(form: FormInstance, e: unknown): boolean {
+/**
+ * Put an API error naming a `data.…` field under that field of the form; true when placed. The
+ * 409 of a debit after the final bill (field data.payAtCounter) is explained with its amounts.
+ */
+export function placeFieldError(form: FormInstance, e: unknown, lang = 'zh'): boolean {
   if (!(e instanceof ApiError) || !e.field?.startsWith('data.')) return false;
-  form.setFields([{ name: e.field.slice(5).split('.'), errors: [fieldMessage(e)] }]);
+  let text = fieldMessage(e);
+  const d = e.details as { arrears?: string; finalBillAmount?: string } | undefined;
+  if (e.field === 'data.payAtCounter' && d?.arrears) {
+    text = lang === 'en'
+      ? `After the final bill (${d.finalBillAmount} yuan) the account owes ${d.arrears} yuan: tick "customer settles at the counter" to close it, the customer then pays at the counter.`
+      : `终结电费 ${d.finalBillAmount} 元结算后仍欠费 ${d.arrears} 元：请勾选“客户柜台结清”后再通过（客户到柜台缴清）。`;
+  }
+  form.setFields([{ name: e.field.slice(5).split('.'), errors: [text] }]);
   return true;
 }
 
