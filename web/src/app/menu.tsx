@@ -107,7 +107,7 @@ export const MENU: MenuEntry[] = [
       { path: '/payments/arrears', labelKey: '欠费管理' as MessageKey, icon: <FileSearchOutlined />, perms: ['payment.collect', 'payment.supervise'] },
       { path: '/payments/prepaid', labelKey: '预付费管理' as MessageKey, icon: <WifiOutlined />, perms: ['prepaid.manage'] },
       { path: '/payments/cutoff', labelKey: '停复电管理' as MessageKey, icon: <ControlOutlined />, perms: ['cutoff.handle', 'cutoff.execute'] },
-      { path: '/payments/refunds', labelKey: '退费管理' as MessageKey, icon: <AuditOutlined />, perms: ['payment.collect', 'payment.supervise'] },
+      { path: '/payments/refunds', labelKey: 'menu.paymentsRefunds', icon: <AuditOutlined />, perms: ['payment.collect', 'payment.supervise'] },
     ],
   },
   { path: '/portal', labelKey: 'module.portal', icon: <WalletOutlined />, cap: 'portal.self' },

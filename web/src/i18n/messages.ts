@@ -76,6 +76,7 @@ export const zh = {
   'menu.serviceMy': '我的业务办理',
   'menu.serviceCalendar': '节假日日历',
   'menu.serviceSla': '时限配置',
+  'menu.paymentsRefunds': '退费管理',
 
   'header.menu': '菜单',
   'header.logout': '退出登录',
@@ -397,6 +398,7 @@ export const en: Record<MessageKey, string> = {
   'menu.serviceMy': 'My requests',
   'menu.serviceCalendar': 'Holiday calendar',
   'menu.serviceSla': 'SLA profiles',
+  'menu.paymentsRefunds': 'Refunds',
 
   'header.menu': 'Menu',
   'header.logout': 'Sign out',
