@@ -109,7 +109,7 @@ export interface RequestDetail {
   requiredDocuments: Array<{ kind: string; name: L; present: boolean }>;
   requiredFields: string[];
   documents: Array<{ id: number; stage: string; kind: string; kindName: L | null; fileName: string; contentType: string; sizeBytes: number; reference: string | null; uploadedAt: string }>;
-  notifications: Array<{ id: number; audience: string; event: string; zh: string; en: string; createdAt: string }>;
+  notifications: Array<{ id: number; audience: string; event: string; zh: string; en: string; createdAt: string; sms?: { status: 'pending' | 'sending' | 'sent' | 'failed'; sentAt: string | null } | null }>;
   actions: Array<'pass' | 'return' | 'reject' | 'cancel'>;
   canPause: boolean;
   canRate: boolean;
