@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { buildUi, hasChromium, launchBrowser, login, newDesktop, newPhone, screenshot, startServer, trackErrors, type TestServer } from './support.js';
+import { buildUi, hasChromium, launchBrowser, login, logout, newDesktop, newPhone, screenshot, startServer, trackErrors, type TestServer } from './support.js';
 
 interface AccountItem {
   id: number;
@@ -308,9 +308,7 @@ describe.skipIf(!hasChromium)('web shell in Chromium', () => {
       await page.goto('/system/users');
       await page.getByText('403', { exact: true }).waitFor();
       // logout returns to the login page and the session is gone
-      await page.getByTestId('user-menu').click();
-      await page.getByTestId('logout').click();
-      await page.waitForURL('**/login');
+      await logout(page);
       expect((await page.request.get('/api/v1/auth/me')).status()).toBe(401);
 
       // manager: statistics permission -> chart on the home page; no user administration writes
@@ -320,9 +318,7 @@ describe.skipIf(!hasChromium)('web shell in Chromium', () => {
       expect(menu).toContain('审计日志');
       expect(menu).not.toContain('角色权限');
       await screenshot(page, '16-manager-home-chart');
-      await page.getByTestId('user-menu').click();
-      await page.getByTestId('logout').click();
-      await page.waitForURL('**/login');
+      await logout(page);
 
       // customer: only their own accounts, no archive menu
       await login(page, 'customer');

@@ -149,6 +149,32 @@ export async function login(page: Page, username: string, password = PASSWORD): 
   }
 }
 
+/**
+ * Logs out through the header's user menu and waits for the login page. Under a busy CI machine
+ * the dropdown's opening animation has swallowed the click on 退出登录 once in a while; the
+ * helper then logs what it saw (URL, whether the item is visible) and opens the menu again, so a
+ * real failure (logout never reaching /login) still fails with that context.
+ */
+export async function logout(page: Page): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await page.getByTestId('user-menu').click();
+    const item = page.getByTestId('logout');
+    await item.waitFor({ state: 'visible' });
+    await item.click();
+    try {
+      await page.waitForURL('**/login', { timeout: 15_000, waitUntil: 'commit' });
+      return;
+    } catch (e) {
+      if (new URL(page.url()).pathname === '/login') return;
+      const visible = await item.isVisible().catch(() => false);
+      console.warn(`logout attempt ${attempt}: still at ${page.url()} (menu item visible: ${visible})`);
+      await screenshot(page, `logout-attempt-${attempt}`).catch(() => undefined);
+      if (attempt >= 3) throw e;
+      if (visible) await page.keyboard.press('Escape');
+    }
+  }
+}
+
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
   fs.mkdirSync(screenshotDir, { recursive: true });
   const file = path.join(screenshotDir, `${name}.png`);

@@ -91,22 +91,20 @@ export const MENU: MenuEntry[] = [
     icon: <CalculatorOutlined />,
     children: [
       { path: '/billing/runs', labelKey: 'menu.billingRuns', icon: <FileSearchOutlined />, cap: 'billing.run' },
-      // label: Chinese text until a menu.billingAdjustments key is in i18n/messages.ts
-      { path: '/billing/adjustments', labelKey: '退补管理' as MessageKey, icon: <AuditOutlined />, perms: ['billing.adjust'] },
+      { path: '/billing/adjustments', labelKey: 'menu.billingAdjustments', icon: <AuditOutlined />, perms: ['billing.adjust', 'billing.adjust.approve'] },
     ],
   },
   {
-    // labels: the Chinese text stands in until menu.payments* keys are in i18n/messages.ts
     key: 'payments',
-    labelKey: '收费管理' as MessageKey,
+    labelKey: 'menu.payments',
     icon: <DollarOutlined />,
     children: [
-      { path: '/payments/counter', labelKey: '柜台收费' as MessageKey, icon: <CalculatorOutlined />, perms: ['payment.collect'] },
-      { path: '/payments/supervise', labelKey: '收费稽核' as MessageKey, icon: <AuditOutlined />, perms: ['payment.supervise'] },
-      { path: '/payments/reconciliation', labelKey: '对账' as MessageKey, icon: <SwapOutlined />, perms: ['payment.collect', 'payment.supervise'] },
-      { path: '/payments/arrears', labelKey: '欠费管理' as MessageKey, icon: <FileSearchOutlined />, perms: ['payment.collect', 'payment.supervise'] },
-      { path: '/payments/prepaid', labelKey: '预付费管理' as MessageKey, icon: <WifiOutlined />, perms: ['prepaid.manage'] },
-      { path: '/payments/cutoff', labelKey: '停复电管理' as MessageKey, icon: <ControlOutlined />, perms: ['cutoff.handle', 'cutoff.execute'] },
+      { path: '/payments/counter', labelKey: 'menu.paymentsCounter', icon: <CalculatorOutlined />, perms: ['payment.collect'] },
+      { path: '/payments/supervise', labelKey: 'menu.paymentsSupervise', icon: <AuditOutlined />, perms: ['payment.supervise'] },
+      { path: '/payments/reconciliation', labelKey: 'menu.paymentsReconciliation', icon: <SwapOutlined />, perms: ['payment.collect', 'payment.supervise'] },
+      { path: '/payments/arrears', labelKey: 'menu.paymentsArrears', icon: <FileSearchOutlined />, perms: ['payment.collect', 'payment.supervise'] },
+      { path: '/payments/prepaid', labelKey: 'menu.paymentsPrepaid', icon: <WifiOutlined />, perms: ['prepaid.manage', 'payment.collect', 'payment.supervise'] },
+      { path: '/payments/cutoff', labelKey: 'menu.paymentsCutoff', icon: <ControlOutlined />, perms: ['cutoff.handle', 'cutoff.execute', 'payment.supervise'] },
       { path: '/payments/refunds', labelKey: 'menu.paymentsRefunds', icon: <AuditOutlined />, perms: ['payment.collect', 'payment.supervise'] },
     ],
   },
