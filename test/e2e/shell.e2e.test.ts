@@ -224,12 +224,21 @@ describe.skipIf(!hasChromium)('web shell in Chromium', () => {
       // dropdown has closed (clicking the node while the popup was still animating left it open
       // over the roles field)
       const orgItem = drawer.locator('.ant-form-item').filter({ has: page.locator('#orgUnitId') });
-      await drawer.locator('#orgUnitId').click();
-      await drawer.locator('#orgUnitId').fill(unitName);
+      // (on a busy machine a click that lands while the tree is re-filtering is lost: try again)
       const node = page.locator('.ant-select-tree-node-content-wrapper', { hasText: unitName }).first();
-      await node.waitFor({ state: 'visible' });
-      await node.click();
-      await expect.poll(() => orgItem.textContent(), { timeout: 5000 }).toContain(unitName);
+      for (let attempt = 1; ; attempt++) {
+        await drawer.locator('#orgUnitId').click();
+        await drawer.locator('#orgUnitId').fill(unitName);
+        await node.waitFor({ state: 'visible' });
+        await node.click();
+        const picked = await expect
+          .poll(() => orgItem.textContent(), { timeout: 5000 })
+          .toContain(unitName)
+          .then(() => true, () => false);
+        if (picked) break;
+        if (attempt >= 3) throw new Error(`org unit ${unitName} not picked after ${attempt} attempts (field shows ${await orgItem.textContent()})`);
+        await page.keyboard.press('Escape');
+      }
       await closePopup(page, node);
       const rolesItem = drawer.locator('.ant-form-item').filter({ has: page.locator('#roles') });
       await drawer.locator('#roles').click();
