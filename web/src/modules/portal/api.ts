@@ -1,17 +1,9 @@
 /** Calls of the customer portal (src/api/portal/portal.routes.ts, docs/portal.md). */
 import { api } from '../../api/client';
 
-export interface DueItem {
-  receivableId: number;
-  period: string;
-  source: string;
-  dueDate: string;
-  amount: string;
-  principalOutstanding: string;
-  lateFee: string;
-  outstanding: string;
-  overdueDays: number;
-}
+// the open receivables have the same shape as on the staff side (src/app/payments/ledger.ts)
+import type { DueItem } from '../payments/api';
+export type { DueItem };
 
 export interface MyAccount {
   id: number;
