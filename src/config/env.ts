@@ -27,9 +27,27 @@ export interface Env {
   bodyLimit: number;
   /** Set cookies with Secure (behind HTTPS). Default false. */
   secureCookies: boolean;
+  /**
+   * Run the in-process job scheduler in `voltline serve` (src/jobs/scheduler.ts).
+   * VOLTLINE_SCHEDULER=on|off; default on, but off when NODE_ENV=test (test servers never run
+   * nightly jobs on their own).
+   */
+  scheduler: boolean;
+  /** SMS gateway base URL for the outbox (else setting `messaging.sms_gateway_url`). */
+  smsGatewayUrl: string | undefined;
+  /** Bearer token of the SMS gateway. */
+  smsGatewayToken: string | undefined;
 }
 
 class EnvError extends Error {}
+
+function onOff(name: string, raw: string | undefined, dflt: boolean): boolean {
+  if (raw === undefined || raw === '') return dflt;
+  const v = raw.trim().toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(v)) return true;
+  if (['off', 'false', '0', 'no'].includes(v)) return false;
+  throw new EnvError(`${name} must be on or off, got "${raw}"`);
+}
 
 function int(name: string, raw: string | undefined, dflt: number, min = 0): number {
   if (raw === undefined || raw === '') return dflt;
@@ -55,6 +73,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     loginLockMinutes: int('VOLTLINE_LOGIN_LOCK_MINUTES', source.VOLTLINE_LOGIN_LOCK_MINUTES, 15, 1),
     bodyLimit: int('VOLTLINE_BODY_LIMIT', source.VOLTLINE_BODY_LIMIT, 1024 * 1024, 1024),
     secureCookies: source.VOLTLINE_SECURE_COOKIES === 'true',
+    scheduler: onOff('VOLTLINE_SCHEDULER', source.VOLTLINE_SCHEDULER, source.NODE_ENV !== 'test'),
+    smsGatewayUrl: source.VOLTLINE_SMS_GATEWAY_URL?.trim() || undefined,
+    smsGatewayToken: source.VOLTLINE_SMS_GATEWAY_TOKEN || undefined,
   };
 }
 
@@ -68,4 +89,6 @@ export const envDocs: Array<[string, string]> = [
   ['VOLTLINE_LOGIN_MAX_FAILURES / VOLTLINE_LOGIN_LOCK_MINUTES', 'lockout policy (5 failures, 15 min)'],
   ['VOLTLINE_BODY_LIMIT', 'max request body in bytes (1048576)'],
   ['VOLTLINE_SECURE_COOKIES', 'true behind HTTPS'],
+  ['VOLTLINE_SCHEDULER', 'on|off: scheduled jobs inside `voltline serve` (on; off when NODE_ENV=test)'],
+  ['VOLTLINE_SMS_GATEWAY_URL / VOLTLINE_SMS_GATEWAY_TOKEN', 'SMS gateway of the outbox (else setting messaging.sms_gateway_url)'],
 ];

@@ -30,6 +30,11 @@ export function register(program: Command) {
       }
       const { buildServer } = await import('../../api/server.js');
       const app = await buildServer({ db, env });
+      // scheduled jobs (src/jobs/scheduler.ts): stopped by app.close() (onClose hook of the system routes)
+      if (env.scheduler) {
+        const { schedulerFor } = await import('../../jobs/scheduler.js');
+        await (await schedulerFor(db, { log: app.log, smsGatewayUrl: env.smsGatewayUrl, smsGatewayToken: env.smsGatewayToken })).start();
+      }
       const close = async () => {
         await app.close().catch(() => {});
         await db.close().catch(() => {});
@@ -43,6 +48,7 @@ export function register(program: Command) {
         .map((u) => ({ username: u.username, role: u.roles.join(','), orgUnit: u.orgUnit }));
       const port = new URL(addr).port;
       console.log('');
+      console.log(env.scheduler ? 'Scheduled jobs: on (系统管理 → 定时任务; VOLTLINE_SCHEDULER=off disables them)' : 'Scheduled jobs: off (VOLTLINE_SCHEDULER)');
       console.log(`Voltline is ready at http://localhost:${port}  (API docs: http://localhost:${port}/api/docs)  engine=${db.engine}  ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       console.log(`Demo logins (password ${DEMO_PASSWORD} unless changed):`);
       for (const u of users) console.log(`  ${u.username.padEnd(10)} ${u.role.padEnd(18)} ${u.orgUnit}`);

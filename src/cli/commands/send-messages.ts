@@ -6,10 +6,8 @@
  * Meant for cron (e.g. every minute). Exit code 0 even when messages are retrying.
  */
 import type { Command } from 'commander';
-import { ValidationError } from '../../domain/errors.js';
 import { withDb, intOpt } from '../common.js';
-import { HttpSmsGateway } from '../../app/messaging/sms-gateway.js';
-import { outboxSummary, sendDueMessages } from '../../app/messaging/outbox.js';
+import { sendOutboxOnce } from '../../app/messaging/gateway-config.js';
 
 export function register(program: Command): void {
   program
@@ -20,22 +18,9 @@ export function register(program: Command): void {
     .option('--limit <n>', 'at most this many messages in this run')
     .option('--json', 'print JSON')
     .action(async (o: { gateway?: string; token?: string; limit?: string; json?: boolean }) => {
-      await withDb(async (db) => {
-        let url = o.gateway ?? process.env.VOLTLINE_SMS_GATEWAY_URL;
-        if (!url) {
-          const s = await db.kysely.selectFrom('settings').select('value').where('key', '=', 'messaging.sms_gateway_url').executeTakeFirst();
-          url = typeof s?.value === 'string' ? s.value : undefined;
-        }
-        if (!url) throw new ValidationError('gateway', 'no SMS gateway: pass --gateway URL, set VOLTLINE_SMS_GATEWAY_URL or setting messaging.sms_gateway_url');
-        let sender;
-        try {
-          sender = new HttpSmsGateway({ baseUrl: url, token: o.token ?? process.env.VOLTLINE_SMS_GATEWAY_TOKEN ?? null });
-        } catch {
-          throw new ValidationError('gateway', `not a URL: ${url}`);
-        }
-        const limit = o.limit === undefined ? undefined : intOpt('limit', o.limit, 0, 1, 1_000_000);
-        const stats = await sendDueMessages(db, sender, { limit });
-        const outbox = await outboxSummary(db.kysely);
+      const limit = o.limit === undefined ? undefined : intOpt('limit', o.limit, 0, 1, 1_000_000);
+      await withDb(async (db, env) => {
+        const { gatewayUrl: url, outbox, ...stats } = await sendOutboxOnce(db, { url: o.gateway, token: o.token, envUrl: env.smsGatewayUrl, envToken: env.smsGatewayToken, limit });
         if (o.json) console.log(JSON.stringify({ ...stats, outbox }));
         else {
           console.log(`sent ${stats.sent}, retrying ${stats.retrying}, failed ${stats.failed} (attempted ${stats.attempted}) via ${url}`);
