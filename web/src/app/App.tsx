@@ -21,6 +21,7 @@ const OrgUnitsPage = lazy(() => import('../modules/admin/OrgUnitsPage'));
 const UsersPage = lazy(() => import('../modules/admin/UsersPage'));
 const RolesPage = lazy(() => import('../modules/admin/RolesPage'));
 const AuditPage = lazy(() => import('../modules/admin/AuditPage'));
+const JobsPage = lazy(() => import('../modules/admin/JobsPage'));
 // module pages owned by other modules, mounted here (their index routes inside)
 const TariffsModule = lazy(() => import('../modules/tariffs'));
 const MeteringModule = lazy(() => import('../modules/metering'));
@@ -96,6 +97,7 @@ export function App() {
                   <Route path="system/users" element={<RequireCap cap="user.read"><UsersPage /></RequireCap>} />
                   <Route path="system/roles" element={<RequireCap cap="role.read"><RolesPage /></RequireCap>} />
                   <Route path="system/audit" element={<RequireCap cap="audit.read"><AuditPage /></RequireCap>} />
+                  <Route path="system/jobs" element={<RequireCap cap="role.write"><JobsPage /></RequireCap>} />
                   <Route path="tariffs/*" element={<RequireCap cap="tariff.read" orCap="quote.create"><TariffsModule /></RequireCap>} />
                   <Route path="metering/*" element={<RequireCap cap="reading.read" orCap="metering.tools"><MeteringModule /></RequireCap>} />
                   <Route path="billing/*" element={<RequireCap cap="billing.run" orCap={['billing.review', 'billing.adjust', 'billing.adjust.approve']}><BillingModule /></RequireCap>} />

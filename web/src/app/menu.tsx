@@ -131,6 +131,7 @@ export const MENU: MenuEntry[] = [
       { path: '/system/users', labelKey: 'menu.users', icon: <TeamOutlined />, cap: 'user.read' },
       { path: '/system/roles', labelKey: 'menu.roles', icon: <SafetyCertificateOutlined />, cap: 'role.read' },
       { path: '/system/audit', labelKey: 'menu.audit', icon: <AuditOutlined />, cap: 'audit.read' },
+      { path: '/system/jobs', labelKey: 'menu.jobs', icon: <FieldTimeOutlined />, cap: 'role.write' },
     ],
   },
 ];
