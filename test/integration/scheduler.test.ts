@@ -203,6 +203,12 @@ describe.each(engines())('job scheduler on %s', (engine) => {
     expect((await verifyAudit(t.db)).ok).toBe(true);
   }, 120_000);
 
+  it('job_runs.id is an identity column (voltline restore resets identity sequences)', async () => {
+    const { sql } = await import('kysely');
+    const r = await sql<{ is_identity: string }>`select is_identity from information_schema.columns where table_name = 'job_runs' and column_name = 'id'`.execute(t.db.kysely);
+    expect(r.rows[0].is_identity).toBe('YES');
+  });
+
   it('API: an unknown job is a 404 naming it; a non-administrator gets 403 and nothing runs', async () => {
     const r = await t.call('POST', '/api/v1/system/jobs/no-such-job/run', { cookie: admin });
     expect(r.status).toBe(404);
