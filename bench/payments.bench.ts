@@ -63,7 +63,7 @@ export async function run(args: string[]) {
 
     if (!args.includes('--skip-api')) {
       const child = spawn(process.execPath, [path.join(root, 'bin/voltline.mjs'), 'serve', '--port', String(port), '--host', '127.0.0.1'], {
-        env: { ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'warn', VOLTLINE_DB_POOL_SIZE: String(arg(args, 'pool', 20)) },
+        env: { ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'warn', VOLTLINE_SCHEDULER: 'off', VOLTLINE_DB_POOL_SIZE: String(arg(args, 'pool', 20)) },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       try {

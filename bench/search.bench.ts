@@ -39,7 +39,7 @@ export async function run(args: string[]) {
   if (sample.length === 0) throw new Error('no accounts: seed first (voltline seed --accounts N)');
 
   const child = spawn(process.execPath, [path.join(root, 'bin/voltline.mjs'), 'serve', '--port', String(port), '--host', '127.0.0.1'], {
-    env: { ...process.env, LOG_LEVEL: 'warn' },
+    env: { ...process.env, LOG_LEVEL: 'warn', VOLTLINE_SCHEDULER: 'off' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((res, rej) => {
