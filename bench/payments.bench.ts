@@ -5,6 +5,8 @@
  * Runs on a throwaway database created on the DATABASE_URL server (dropped at the end unless
  * --keep). The API server runs in a child process (`voltline serve`).
  *
+ * BENCH_SERVER_NODE_ARGS adds node flags to the server child (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ *
  *   DATABASE_URL=postgres://... npm run bench -- payments [--concurrency 200] [--requests 5000]
  *       [--accounts 5000] [--receivables 100000] [--port 3902] [--skip-api] [--keep]
  */
@@ -62,7 +64,7 @@ export async function run(args: string[]) {
     const nos = (await db.kysely.selectFrom('accounts').select('account_no').execute()).map((r) => r.account_no);
 
     if (!args.includes('--skip-api')) {
-      const child = spawn(process.execPath, [path.join(root, 'bin/voltline.mjs'), 'serve', '--port', String(port), '--host', '127.0.0.1'], {
+      const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(root, 'bin/voltline.mjs'), 'serve', '--port', String(port), '--host', '127.0.0.1'], {
         env: { ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'warn', VOLTLINE_SCHEDULER: 'off', VOLTLINE_DB_POOL_SIZE: String(arg(args, 'pool', 20)) },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
