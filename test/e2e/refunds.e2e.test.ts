@@ -179,6 +179,8 @@ describe.skipIf(!hasChromium)('退费 after 销户 in Chromium', () => {
       await expect(page.getByTestId('refund-reference').textContent()).resolves.toBe('XJ20261128001');
       await expect(detail.getByTestId('refund-status').textContent()).resolves.toBe('已支付');
       await expect(page.getByTestId('refund-mark-paid').count()).resolves.toBe(0);
+      // the drawer names who paid it out (the demo collector), not a user id
+      await expect(page.getByTestId('refund-paid-by').textContent()).resolves.toBe('收费员 陈静');
       await screenshot(page, 'refunds-paid');
 
       // stored: paid with the reference; a second payout is 409

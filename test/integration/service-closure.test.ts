@@ -167,6 +167,14 @@ describe.each(engines())('销户 settlement and 单一制 on %s', (engine) => {
     const paid = await t.call('POST', `/api/v1/payments/refunds/${ref.id}/paid`, { cookie: collector, body: { reference: 'ICBC20250716001', note: '已转账' } });
     expect(paid.status, JSON.stringify(paid.body)).toBe(200);
     expect(paid.body).toMatchObject({ status: 'paid', paidReference: 'ICBC20250716001' });
+    // who registered it and who paid it out are named, not just ids
+    const names = await k.selectFrom('users').select(['id', 'display_name']).where('username', 'in', ['engineer', 'collector']).execute();
+    const collectorUser = names.find((n) => n.display_name.includes('收费员'))!;
+    expect(paid.body.paidBy).toBe(Number(collectorUser.id));
+    expect(paid.body.paidByName).toBe(collectorUser.display_name);
+    const reread = await t.call('GET', `/api/v1/payments/refunds/${ref.id}`, { cookie: collector });
+    expect(reread.body.paidByName).toBe(collectorUser.display_name);
+    expect(typeof reread.body.createdByName).toBe('string');
     const again = await t.call('POST', `/api/v1/payments/refunds/${ref.id}/paid`, { cookie: collector, body: { reference: 'X' } });
     expect(again.status).toBe(409);
     const ev = await k.selectFrom('audit_events').select('action').where('entity_type', 'in', ['refund', 'bill']).where('entity_id', 'in', [String(ref.id), String(bill.id)]).execute();

@@ -150,14 +150,16 @@ function refundOut(r: any) {
     id: r.id, accountId: r.account_id, accountNo: r.account_no, accountName: r.account_name, orgUnitId: r.org_unit_id, serviceRequestId: r.service_request_id,
     requestNo: r.request_no ?? null, finalBillId: r.final_bill_id, amount: r.amount, method: r.method, payeeName: r.payee_name, payeeBank: r.payee_bank,
     payeeAccount: r.payee_account, payeePhone: r.payee_phone, status: r.status, reason: r.reason, createdAt: r.created_at, paidAt: r.paid_at,
-    paidBy: r.paid_by, paidReference: r.paid_reference, paidNote: r.paid_note,
+    createdBy: r.created_by ?? null, createdByName: r.created_by_name ?? null,
+    paidBy: r.paid_by, paidByName: r.paid_by_name ?? null, paidReference: r.paid_reference, paidNote: r.paid_note,
   };
 }
 
 function scoped(q: Q, actor: Actor) {
   let qb = q.selectFrom('refunds as f').innerJoin('accounts as a', 'a.id', 'f.account_id').innerJoin('org_units as o', 'o.id', 'f.org_unit_id')
     .leftJoin('service_requests as s', 's.id', 'f.service_request_id')
-    .selectAll('f').select(['a.account_no', 'a.name as account_name', 's.request_no', 'o.path']);
+    .leftJoin('users as cu', 'cu.id', 'f.created_by').leftJoin('users as pu', 'pu.id', 'f.paid_by')
+    .selectAll('f').select(['a.account_no', 'a.name as account_name', 's.request_no', 'o.path', 'cu.display_name as created_by_name', 'pu.display_name as paid_by_name']);
   if (actor.orgPath) qb = qb.where('o.path', 'like', escapeLike(actor.orgPath) + '%');
   return qb;
 }
@@ -203,7 +205,7 @@ export async function markRefundPaid(db: Db, actor: Actor, id: number, input: { 
       action: 'refund.pay', entityType: 'refund', entityId: id, orgUnitId: r.org_unit_id,
       before: { status: 'pending' }, after: { status: 'paid', amount: r.amount, method: r.method, accountNo: r.account_no, reference: ref, note },
     });
-    return refundOut({ ...r, ...up });
+    return refundOut({ ...r, ...up, paid_by_name: actor.displayName });
   });
 }
 

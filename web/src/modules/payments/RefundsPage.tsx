@@ -191,10 +191,11 @@ export default function RefundsPage() {
               {open.finalBillId && <Descriptions.Item label={t('rf.finalBill')}><a href={`/api/v1/bills/${open.finalBillId}/pdf`} target="_blank" rel="noreferrer">#{open.finalBillId} PDF</a></Descriptions.Item>}
               <Descriptions.Item label={t('rf.reason')}>{open.reason}</Descriptions.Item>
               <Descriptions.Item label={t('rf.createdAt')}>{new Date(open.createdAt).toLocaleString()}</Descriptions.Item>
+              {open.createdByName && <Descriptions.Item label={t('rf.createdBy')}>{open.createdByName}</Descriptions.Item>}
               {open.paidAt && <Descriptions.Item label={t('rf.paidAt')}>{new Date(open.paidAt).toLocaleString()}</Descriptions.Item>}
               {open.paidReference && <Descriptions.Item label={t('rf.reference')}><span data-testid="refund-reference">{open.paidReference}</span></Descriptions.Item>}
               {open.paidNote && <Descriptions.Item label={t('rf.note')}>{open.paidNote}</Descriptions.Item>}
-              {open.paidBy !== null && <Descriptions.Item label={t('rf.paidBy')}>{open.paidBy}</Descriptions.Item>}
+              {open.paidBy !== null && <Descriptions.Item label={t('rf.paidBy')}><span data-testid="refund-paid-by">{open.paidByName ?? `#${open.paidBy}`}</span></Descriptions.Item>}
             </Descriptions>
             {open.status === 'pending' && canCollect(user) && (
               <Button type="primary" onClick={() => (setPayErr(null), setPayOpen(true))} data-testid="refund-mark-paid">{t('rf.markPaid')}</Button>

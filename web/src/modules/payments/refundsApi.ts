@@ -22,7 +22,10 @@ export interface Refund {
   reason: string;
   createdAt: string;
   paidAt: string | null;
+  createdBy: number | null;
+  createdByName: string | null;
   paidBy: number | null;
+  paidByName: string | null;
   paidReference: string | null;
   paidNote: string | null;
 }
