@@ -50,7 +50,7 @@ export interface PaymentRemindersTable {
   id: Generated<number>;
   account_id: number;
   org_unit_id: number;
-  kind: 'low_balance' | 'cutoff_pending' | 'cutoff_notice' | 'reconnected';
+  kind: 'low_balance' | 'cutoff_pending' | 'cutoff_notice' | 'reconnected' | 'arrears';
   channel: Generated<'sms' | 'app'>;
   recipient: string | null;
   body: string;

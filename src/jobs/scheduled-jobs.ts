@@ -8,6 +8,7 @@
  * | prepaid-deduct    | daily 01:00       | voltline prepaid-deduct (yesterday) |
  * | missing-readings  | daily 06:00       | voltline missing-readings |
  * | sla-check         | daily 07:00       | voltline sla-check       |
+ * | arrears-remind    | daily 09:00       | voltline arrears-remind  |
  * | reconnect-check   | every 300 s       | voltline reconnect-check |
  * | send-messages     | every 30 s        | voltline send-messages   |
  *
@@ -16,6 +17,7 @@
 import { SYSTEM_ACTOR } from '../app/context.js';
 import { accrueLateFees } from '../app/payments/late-fees.js';
 import { runPrepaidDeduction } from '../app/payments/prepaid.js';
+import { sendArrearsReminders } from '../app/payments/arrears.js';
 import { reconnectCheck } from '../app/payments/reconnect.js';
 import { slaCheck } from '../app/service/report.js';
 import { flagMissingReadings } from '../app/metering/missing.js';
@@ -28,6 +30,7 @@ export const DEFAULT_SCHEDULES = {
   'prepaid-deduct': '01:00',
   'missing-readings': '06:00',
   'sla-check': '07:00',
+  'arrears-remind': '09:00',
   'reconnect-check': 300,
   'send-messages': 30,
 } as const;
@@ -61,6 +64,14 @@ export function defaultJobs(o: { smsGatewayUrl?: string; smsGatewayToken?: strin
       run: async (db, now) => {
         const { items, ...r } = await slaCheck(db, SYSTEM_ACTOR, { asOf: shanghaiDate(now) }, now);
         return { ...r, overdue: items.filter((i) => i.status === 'overdue').length, warning: items.filter((i) => i.status === 'warning').length };
+      },
+    },
+    {
+      name: 'arrears-remind', schedule: DEFAULT_SCHEDULES['arrears-remind'],
+      description: { zh: '欠费催费短信（每户 7 天内至多一次）', en: 'Arrears reminders by SMS (at most one per account in 7 days)' },
+      run: async (db, now) => {
+        const { items, ...r } = await sendArrearsReminders(db, SYSTEM_ACTOR, {}, now);
+        return r;
       },
     },
     {

@@ -311,4 +311,40 @@ describe.skipIf(!hasChromium)('payments (收费) in Chromium', () => {
       await ctx.close();
     }
   }, 300_000);
+
+  it('催费: the manager sends an arrears reminder from 欠费管理 (one row, then the selected rows); a repeat within 7 days is skipped', async () => {
+    const ctx = await newDesktop(browser, server.baseUrl);
+    const page = await ctx.newPage();
+    const errors = trackErrors(page);
+    try {
+      // the demo bills fall due this month: count arrears 90 days ahead so they are overdue
+      const asOf = new Date(Date.now() + 8 * 3_600_000 + 90 * 86_400_000).toISOString().slice(0, 10);
+      await login(page, 'manager');
+      await page.goto(`/payments/arrears?asOf=${asOf}`);
+      await page.getByTestId('arr-totals').waitFor();
+      const buttons = page.locator('[data-testid^="arr-remind-"]:not([data-testid="arr-remind-selected"])');
+      await buttons.first().waitFor();
+      const first = (await buttons.first().getAttribute('data-testid'))!.replace('arr-remind-', '');
+      expect(await page.getByTestId(`arr-last-${first}`).textContent()).toBe('-');
+      await page.getByTestId(`arr-remind-${first}`).click();
+      await page.getByText('已发送催费通知 1 户').waitFor();
+      await expect.poll(async () => (await page.getByTestId(`arr-last-${first}`).textContent())?.trim()).not.toBe('-');
+      const rows = (await api('manager', 'GET', `/payments/ui/arrears?asOf=${asOf}&pageSize=100`)).items;
+      expect(rows.find((r: any) => r.accountNo === first).lastReminderAt).not.toBeNull();
+      await screenshot(page, 'payments-11-arrears-reminded');
+      // select two rows (the one just reminded and another): one new reminder, one skipped
+      const second = rows.find((r: any) => r.accountNo !== first && r.lastReminderAt === null)?.accountNo;
+      expect(second).toBeTruthy();
+      await page.getByTestId(`arr-row-${first}`).locator('.ant-checkbox-input').check();
+      await page.getByTestId(`arr-row-${second}`).locator('.ant-checkbox-input').check();
+      await page.getByTestId('arr-remind-selected').click();
+      await page.getByText('7 天内已催 1 户').waitFor();
+      expect(await page.getByText('已发送催费通知 1 户').count()).toBeGreaterThan(0);
+      const audit = await api('admin', 'GET', '/audit?action=arrears.remind&pageSize=50');
+      expect(audit.items.length).toBeGreaterThanOrEqual(2);
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  }, 300_000);
 });

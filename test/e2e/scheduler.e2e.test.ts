@@ -1,7 +1,7 @@
 /**
  * Browser journey of 系统管理 → 定时任务 (Scheduled jobs) on a real `voltline serve` with demo
  * data. The server inherits NODE_ENV=test from vitest, so its scheduler is off (the page says
- * so) and nothing runs on its own: the administrator opens the page from the menu, sees the six
+ * so) and nothing runs on its own: the administrator opens the page from the menu, sees the seven
  * built-in jobs with their schedules, runs 复电检查 (reconnect-check) with 立即执行, sees the
  * result, and the run is in the audit trail. Screenshot: test-output/e2e/scheduler-jobs.png.
  */
@@ -36,7 +36,7 @@ describe.skipIf(!hasChromium)('scheduled jobs page in Chromium', () => {
       await item.click();
       await page.waitForURL('**/system/jobs');
       const table = page.getByTestId('jobs-table');
-      for (const name of ['accrue-late-fees', 'prepaid-deduct', 'missing-readings', 'sla-check', 'reconnect-check', 'send-messages']) await table.getByText(name, { exact: true }).waitFor();
+      for (const name of ['accrue-late-fees', 'prepaid-deduct', 'missing-readings', 'sla-check', 'arrears-remind', 'reconnect-check', 'send-messages']) await table.getByText(name, { exact: true }).waitFor();
       await table.getByText('每日 00:30').waitFor();
       await table.getByText('每 30 秒').waitFor();
       await page.getByTestId('jobs-scheduler-off').waitFor();

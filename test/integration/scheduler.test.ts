@@ -167,11 +167,12 @@ describe.each(engines())('job scheduler on %s', (engine) => {
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.scheduler).toEqual({ enabled: false });
     const byName = Object.fromEntries(r.body.items.map((j: any) => [j.name, j]));
-    expect(Object.keys(byName).sort()).toEqual(['accrue-late-fees', 'missing-readings', 'prepaid-deduct', 'reconnect-check', 'send-messages', 'sla-check']);
+    expect(Object.keys(byName).sort()).toEqual(['accrue-late-fees', 'arrears-remind', 'missing-readings', 'prepaid-deduct', 'reconnect-check', 'send-messages', 'sla-check']);
     expect(byName['accrue-late-fees']).toMatchObject({ schedule: '00:30', scheduleText: 'daily 00:30 (Asia/Shanghai)', nextRunAt: null, lastRun: null, running: false });
     expect(byName['prepaid-deduct'].schedule).toBe('01:00');
     expect(byName['missing-readings'].schedule).toBe('06:00');
     expect(byName['sla-check'].schedule).toBe('07:00');
+    expect(byName['arrears-remind'].schedule).toBe('09:00');
     expect(byName['reconnect-check'].schedule).toBe(300);
     expect(byName['send-messages'].schedule).toBe(30);
     expect(byName['sla-check'].description.zh).toBeTruthy();
@@ -191,7 +192,7 @@ describe.each(engines())('job scheduler on %s', (engine) => {
     const list = await t.call('GET', '/api/v1/system/jobs', { cookie: admin });
     expect(list.body.items.find((j: any) => j.name === 'reconnect-check').lastRun).toMatchObject({ id: r.body.id, status: 'ok' });
 
-    for (const name of ['accrue-late-fees', 'prepaid-deduct', 'missing-readings', 'sla-check', 'send-messages']) {
+    for (const name of ['accrue-late-fees', 'prepaid-deduct', 'missing-readings', 'sla-check', 'arrears-remind', 'send-messages']) {
       const x = await t.call('POST', `/api/v1/system/jobs/${name}/run`, { cookie: admin });
       expect(x.status, JSON.stringify(x.body)).toBe(200);
       expect(x.body.status, `${name}: ${x.body.error}`).toBe('ok');
@@ -199,7 +200,9 @@ describe.each(engines())('job scheduler on %s', (engine) => {
     // no SMS gateway configured in tests: the outbox job says so instead of failing
     const sms = await t.call('GET', '/api/v1/system/jobs/send-messages/runs', { cookie: admin });
     expect(sms.body.items[0].summary.skipped).toMatch(/no SMS gateway/);
-    expect(await t.db.kysely.selectFrom('audit_events').select('id').where('action', '=', 'job.run').execute()).toHaveLength(6);
+    const remind = await t.call('GET', '/api/v1/system/jobs/arrears-remind/runs', { cookie: admin });
+    expect(remind.body.items[0].summary).toHaveProperty('reminded');
+    expect(await t.db.kysely.selectFrom('audit_events').select('id').where('action', '=', 'job.run').execute()).toHaveLength(7);
     expect((await verifyAudit(t.db)).ok).toBe(true);
   }, 120_000);
 

@@ -11,7 +11,7 @@ import { getAccountLedger, getAmountDue, reconcileLedger } from '../../app/payme
 import { closeShift, currentShift, decideShift, getShift, listShifts, openShift, takeCounterPayment, voidPayment } from '../../app/payments/counter.js';
 import { receiptPdf } from '../../app/payments/receipt.js';
 import { accrueLateFees } from '../../app/payments/late-fees.js';
-import { listArrears } from '../../app/payments/arrears.js';
+import { listArrears, sendArrearsReminders } from '../../app/payments/arrears.js';
 import { decideWaiver, listWaivers, requestWaiver } from '../../app/payments/waivers.js';
 import { getStatement, importStatement, resolveStatementItem } from '../../app/payments/reconciliation.js';
 import {
@@ -117,6 +117,10 @@ export default async function paymentRoutes(app: FastifyInstance, { db }: Deps) 
     method: 'GET', url: '/payments/arrears', summary: 'Arrears (欠费) by account with aging buckets and accrued late fee', tags: ['payments'],
     query: z.object({ asOf: date.optional(), bucket: z.enum(['d1_30', 'd31_60', 'd61_90', 'd91_180', 'd181_']).optional(), ...paging }),
   }, async ({ actor, query }) => listArrears(db, actor, query));
+  route(app, {
+    method: 'POST', url: '/payments/arrears/reminders', summary: 'Send arrears reminders (催费通知, SMS) to postpaid accounts in arrears in scope; at most one per account per repeatDays (default 7)', tags: ['payments'],
+    body: z.object({ accountNos: z.unknown().optional(), asOf: z.unknown().optional(), minDaysOverdue: z.unknown().optional(), repeatDays: z.unknown().optional() }).optional(),
+  }, async ({ actor, body }) => sendArrearsReminders(db, actor, body ?? {}));
 
   // late-fee waivers (违约金减免)
   route(app, {

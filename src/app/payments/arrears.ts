@@ -6,8 +6,13 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import '../../db/schema-payments.js';
+import '../../db/schema-prepaid.js';
+import { ValidationError } from '../../domain/errors.js';
 import { checkDate, shanghaiDate } from '../../domain/payments/index.js';
-import { can, requirePermission, type Actor } from '../context.js';
+import { can, inTx, requirePermission, type Actor } from '../context.js';
+import { writeAudit } from '../audit/write-audit.js';
+import { escapeLike } from '../security/users.js';
+import { storeReminder } from './prepaid.js';
 
 export const AGING_BUCKETS = [
   { code: 'd1_30', zh: '1-30天', en: '1-30 days', from: 1, to: 30 },
@@ -49,4 +54,97 @@ export async function listArrears(db: Db, actor: Actor, f: { asOf?: string; buck
     items: rows.rows.map((r) => ({ accountId: r.account_id, accountNo: r.account_no, accountName: r.name, oldestDueDate: r.oldest_due, daysOverdue: r.oldest_days, bucket: r.bucket, receivables: Number(r.receivables), outstanding: r.outstanding, accruedLateFee: r.accrued_fee })),
     page: f.page, pageSize: f.pageSize,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arrears reminders (催费通知) for postpaid accounts
+
+export interface ArrearsRemindInput {
+  /** the day the arrears are counted on (default today, Asia/Shanghai) */
+  asOf?: unknown;
+  /** only these accounts (户号); default every account in arrears in the actor's scope */
+  accountNos?: unknown;
+  /** remind only when the oldest open receivable is at least this many days past due (default 1) */
+  minDaysOverdue?: unknown;
+  /** at most one arrears reminder per account in this many days (default 7) */
+  repeatDays?: unknown;
+}
+
+export interface ArrearsRemindResult {
+  asOf: string;
+  inArrears: number;
+  reminded: number;
+  skippedRecent: number;
+  noPhone: number;
+  items: Array<{ accountNo: string; outstanding: string; daysOverdue: number; reminderId: number; outboxId: number | null }>;
+}
+
+function intIn(v: unknown, field: string, min: number, max: number, dflt: number): number {
+  if (v === undefined || v === null || v === '') return dflt;
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw new ValidationError(field, `an integer from ${min} to ${max}`);
+  return n;
+}
+
+export function arrearsReminderText(accountNo: string, asOf: string, outstanding: string, daysOverdue: number): string {
+  return `【催费通知】尊敬的客户，您的户号${accountNo}截至${asOf}尚欠电费${outstanding}元（最早一笔已逾期${daysOverdue}天），请尽快缴纳，逾期将按规定加收违约金。`;
+}
+
+/**
+ * 催费: one SMS reminder (payment_reminders kind 'arrears' + message outbox) per postpaid account
+ * in arrears in the actor's scope, unless the account had one in the last `repeatDays` days.
+ * Accounts on an active prepaid plan are left out (they get their own balance reminders). An
+ * account without a usable mobile number gets the reminder record (for the arrears file) but no
+ * SMS. All in one transaction, each reminder audited (`arrears.remind`).
+ */
+export async function sendArrearsReminders(db: Db, actor: Actor, input: ArrearsRemindInput = {}, now = new Date()): Promise<ArrearsRemindResult> {
+  if (!can(actor, 'payment.supervise')) requirePermission(actor, 'payment.collect');
+  const asOf = input.asOf === undefined || input.asOf === null || input.asOf === '' ? shanghaiDate(now) : checkDate(input.asOf, 'asOf');
+  const minDays = intIn(input.minDaysOverdue, 'minDaysOverdue', 1, 3650, 1);
+  const repeatDays = intIn(input.repeatDays, 'repeatDays', 1, 365, 7);
+  let accountNos: string[] | null = null;
+  if (input.accountNos !== undefined && input.accountNos !== null) {
+    if (!Array.isArray(input.accountNos) || input.accountNos.length === 0 || input.accountNos.length > 1000 || !input.accountNos.every((x) => typeof x === 'string' && /^[0-9A-Za-z-]{1,32}$/.test(x))) {
+      throw new ValidationError('accountNos', 'a list of 1 to 1000 account numbers (户号)');
+    }
+    accountNos = [...new Set(input.accountNos as string[])];
+  }
+  const scope = actor.orgPath ? sql`and o.path like ${escapeLike(actor.orgPath) + '%'}` : sql``;
+  const only = accountNos ? sql`and ac.account_no in (${sql.join(accountNos)})` : sql``;
+  return inTx(db, async (trx) => {
+    const rows = await sql<{ account_id: number; account_no: string; phone: string | null; org_unit_id: number; outstanding: string; days: number; recent: boolean }>`
+      select ac.id as account_id, ac.account_no, ac.phone, ac.org_unit_id,
+             sum(r.amount - r.principal_paid + r.fee_charged - r.fee_paid)::numeric(14,2)::text as outstanding,
+             (${asOf}::date - min(r.due_date))::int as days,
+             exists (select 1 from payment_reminders pr where pr.account_id = ac.id and pr.kind = 'arrears'
+                       and pr.created_at > ${now}::timestamptz - make_interval(days => ${repeatDays}::int)) as recent
+        from receivables r
+        join accounts ac on ac.id = r.account_id
+        join org_units o on o.id = ac.org_unit_id
+       where r.status = 'open' and r.due_date < ${asOf}::date ${scope} ${only}
+         and not exists (select 1 from prepaid_plans p where p.account_id = ac.id and p.status = 'active')
+       group by ac.id, ac.account_no, ac.phone, ac.org_unit_id
+      having (${asOf}::date - min(r.due_date)) >= ${minDays}::int
+         and sum(r.amount - r.principal_paid + r.fee_charged - r.fee_paid) > 0
+       order by ac.id`.execute(trx);
+    if (accountNos) {
+      const found = new Set(rows.rows.map((r) => r.account_no));
+      const missing = accountNos.filter((n) => !found.has(n));
+      if (missing.length) throw new ValidationError('accountNos', `not in arrears (or not in your scope): ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ' …' : ''}`);
+    }
+    const out: ArrearsRemindResult = { asOf, inArrears: rows.rows.length, reminded: 0, skippedRecent: 0, noPhone: 0, items: [] };
+    for (const r of rows.rows) {
+      if (r.recent) { out.skippedRecent++; continue; }
+      const body = arrearsReminderText(r.account_no, asOf, r.outstanding, r.days);
+      const rem = await storeReminder(trx, { accountId: Number(r.account_id), orgUnitId: Number(r.org_unit_id), kind: 'arrears', phone: r.phone, body, balance: r.outstanding });
+      if (rem.outboxId === null) out.noPhone++;
+      out.reminded++;
+      out.items.push({ accountNo: r.account_no, outstanding: r.outstanding, daysOverdue: r.days, reminderId: rem.id, outboxId: rem.outboxId });
+      await writeAudit(trx, actor, {
+        action: 'arrears.remind', entityType: 'account', entityId: Number(r.account_id), orgUnitId: Number(r.org_unit_id),
+        after: { accountNo: r.account_no, asOf, outstanding: r.outstanding, daysOverdue: r.days, reminderId: rem.id, sms: rem.outboxId !== null },
+      }, now);
+    }
+    return out;
+  });
 }

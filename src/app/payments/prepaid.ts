@@ -342,7 +342,7 @@ export async function readDayEnergy(q: Q, accountId: number, day: string, source
 // ---------------------------------------------------------------------------------------------
 // reminders
 
-export type ReminderKind = 'low_balance' | 'cutoff_pending' | 'cutoff_notice' | 'reconnected';
+export type ReminderKind = 'low_balance' | 'cutoff_pending' | 'cutoff_notice' | 'reconnected' | 'arrears';
 
 /**
  * Store a reminder (payment_reminders) and enqueue the SMS in the shared outbox

@@ -97,8 +97,9 @@ export async function arrearsUi(db: Db, actor: Actor, f: ArrearsFilter) {
        group by r.account_id
     ) select per.*, ${bucketCase} as bucket from per`;
   const bucketFilter = f.bucket ? sql`where x.bucket = ${f.bucket}` : sql``;
-  const rows = await sql<{ account_id: number; oldest_due: string; oldest_days: number; outstanding: string; accrued_fee: string; receivables: number; bucket: string; account_no: string; name: string; org_name: string; route_code: string | null; route_id: number | null }>`
-    select x.*, ac.account_no, ac.name, o.name as org_name, rr.code as route_code, rr.id as route_id
+  const rows = await sql<{ account_id: number; oldest_due: string; oldest_days: number; outstanding: string; accrued_fee: string; receivables: number; bucket: string; account_no: string; name: string; org_name: string; route_code: string | null; route_id: number | null; last_reminder_at: Date | string | null }>`
+    select x.*, ac.account_no, ac.name, o.name as org_name, rr.code as route_code, rr.id as route_id,
+           (select max(pr.created_at) from payment_reminders pr where pr.account_id = x.account_id and pr.kind = 'arrears') as last_reminder_at
       from (${base}) x join accounts ac on ac.id = x.account_id join org_units o on o.id = ac.org_unit_id left join reading_routes rr on rr.id = ac.reading_route_id
       ${bucketFilter}
      order by x.oldest_days desc, x.account_id limit ${f.pageSize} offset ${(f.page - 1) * f.pageSize}`.execute(k);
@@ -121,6 +122,7 @@ export async function arrearsUi(db: Db, actor: Actor, f: ArrearsFilter) {
     items: rows.rows.map((r) => ({
       accountId: Number(r.account_id), accountNo: r.account_no, accountName: r.name, orgUnitName: r.org_name, routeId: r.route_id === null ? null : Number(r.route_id), routeCode: r.route_code,
       oldestDueDate: r.oldest_due, daysOverdue: Number(r.oldest_days), bucket: r.bucket, receivables: Number(r.receivables), outstanding: r.outstanding, accruedLateFee: r.accrued_fee,
+      lastReminderAt: r.last_reminder_at === null ? null : new Date(r.last_reminder_at).toISOString(),
     })),
     page: f.page, pageSize: f.pageSize,
   };

@@ -2,10 +2,12 @@
  * 欠费管理 (arrears): accounts with overdue open receivables, aging buckets (1-30 … >180 days)
  * with accounts / outstanding / accrued late fee per bucket and totals; filters org unit, reading
  * route, bucket, as-of day (kept in the URL); a row opens the account (360° view) or the counter.
+ * 催费: a collector or supervisor sends arrears reminder SMS to one row or to the selected rows
+ * (POST /payments/arrears/reminders; at most one per account in 7 days); 最近催费 shows the last.
  */
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { Alert, Button, Card, Col, Flex, Form, Grid, Input, List, Row, Select, Space, Statistic, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Col, Flex, Form, Grid, Input, List, Row, Select, Space, Statistic, Table, Tag, Typography } from 'antd';
 import { PageContainer } from '../../components/PageContainer';
 import { Money } from '../../components/Money';
 import { Mono } from '../../components/Mono';
@@ -16,7 +18,7 @@ import { useAuth } from '../../app/auth';
 import { can } from '../../app/permissions';
 import { useI18n } from '../../i18n';
 import { paymentsApi, type ArrearsPage as ArrearsData, type ArrearsRow } from './api';
-import { canCollect } from './perm';
+import { canCollect, canPayments } from './perm';
 import { usePT } from './i18n';
 
 const BUCKET_COLOR: Record<string, string> = { d1_30: 'gold', d31_60: 'orange', d61_90: 'volcano', d91_180: 'red', d181_: 'magenta' };
@@ -40,6 +42,26 @@ export default function ArrearsPage() {
   const [loading, setLoading] = useState(false);
   const [routes, setRoutes] = useState<Array<{ id: number; code: string; name: string }>>([]);
   const [form] = Form.useForm();
+  const { message } = App.useApp();
+  const [selected, setSelected] = useState<string[]>([]);
+  const [reload, setReload] = useState(0);
+  const [reminding, setReminding] = useState(false);
+  const canRemind = canPayments(user);
+
+  const remind = async (accountNos: string[]) => {
+    if (!accountNos.length) return;
+    setReminding(true);
+    try {
+      const r = await paymentsApi.remindArrears({ accountNos, ...(asOf ? { asOf } : {}) });
+      message.success(t('arr.remindDone', { reminded: r.reminded, noPhone: r.noPhone, skipped: r.skippedRecent }));
+      setSelected([]);
+      setReload((x) => x + 1);
+    } catch (e) {
+      message.error(errorText(shell.t, e));
+    } finally {
+      setReminding(false);
+    }
+  };
 
   useEffect(() => {
     paymentsApi.routes(orgUnitId).then((r) => setRoutes(r.items)).catch(() => setRoutes([]));
@@ -56,7 +78,7 @@ export default function ArrearsPage() {
     return () => {
       live = false;
     };
-  }, [asOf, bucket, orgUnitId, routeId, page, pageSize, shell.t]);
+  }, [asOf, bucket, orgUnitId, routeId, page, pageSize, shell.t, reload]);
 
   useEffect(() => {
     form.setFieldsValue({ org: orgUnitId, route: routeId, bucket, asOf: asOf ?? '' });
@@ -76,7 +98,13 @@ export default function ArrearsPage() {
     return b ? (lang === 'en' ? b.en : b.zh) : code;
   };
   const accountLink = (r: ArrearsRow) => (can(user, 'account.read') ? <Link to={`/archive/accounts/${r.accountId}`}><Mono value={r.accountNo} copyable={false} /></Link> : <Mono value={r.accountNo} />);
-  const collectLink = (r: ArrearsRow) => (canCollect(user) ? <Link to={`/payments/counter?q=${encodeURIComponent(r.accountNo)}`} data-testid={`arr-collect-${r.accountNo}`}>{t('acct.collect')}</Link> : null);
+  const collectLink = (r: ArrearsRow) => (
+    <Space size={8}>
+      {canCollect(user) && <Link to={`/payments/counter?q=${encodeURIComponent(r.accountNo)}`} data-testid={`arr-collect-${r.accountNo}`}>{t('acct.collect')}</Link>}
+      {canRemind && <Button type="link" size="small" style={{ padding: 0 }} disabled={reminding} onClick={() => remind([r.accountNo])} data-testid={`arr-remind-${r.accountNo}`}>{t('arr.remind')}</Button>}
+    </Space>
+  );
+  const lastReminder = (v: string | null) => (v ? <span title={new Date(v).toLocaleString()}>{new Date(v).toLocaleDateString()}</span> : '-');
 
   const columns = useMemo(
     () => [
@@ -90,10 +118,11 @@ export default function ArrearsPage() {
       { title: t('arr.receivables'), dataIndex: 'receivables', align: 'right' as const },
       { title: t('arr.outstanding'), dataIndex: 'outstanding', align: 'right' as const, render: (v: string) => <Money value={v} /> },
       { title: t('arr.accrued'), dataIndex: 'accruedLateFee', align: 'right' as const, render: (v: string) => <Money value={v} /> },
+      { title: t('arr.lastReminder'), dataIndex: 'lastReminderAt', render: (v: string | null, r: ArrearsRow) => <span data-testid={`arr-last-${r.accountNo}`}>{lastReminder(v)}</span> },
       { title: '', key: 'go', render: (_: unknown, r: ArrearsRow) => collectLink(r) },
     ],
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [t, data, user],
+    [t, data, user, reminding],
   );
 
   return (
@@ -139,6 +168,14 @@ export default function ArrearsPage() {
           </Col>
         )}
       </Row>
+      {canRemind && !isPhone && (
+        <Flex gap={8} align="center" style={{ marginBottom: 8 }}>
+          <Button disabled={!selected.length} loading={reminding} onClick={() => remind(selected)} data-testid="arr-remind-selected">
+            {t('arr.remindSelected')}{selected.length ? ` (${selected.length})` : ''}
+          </Button>
+          {!selected.length && <Typography.Text type="secondary" style={{ fontSize: 12 }}>{t('arr.selectHint')}</Typography.Text>}
+        </Flex>
+      )}
       {isPhone ? (
         <List
           loading={loading}
@@ -155,6 +192,7 @@ export default function ArrearsPage() {
               <Flex justify="space-between" wrap gap={4}>
                 <Typography.Text type="secondary" style={{ fontSize: 12 }}>
                   <Tag color={BUCKET_COLOR[r.bucket]}>{bucketLabel(r.bucket)}</Tag>{r.oldestDueDate} · {r.routeCode ?? ''} · {t('arr.accrued')} {formatMoney(r.accruedLateFee)}
+                  {r.lastReminderAt && <> · {t('arr.lastReminder')} {lastReminder(r.lastReminderAt)}</>}
                 </Typography.Text>
                 {collectLink(r)}
               </Flex>
@@ -164,8 +202,9 @@ export default function ArrearsPage() {
       ) : (
         <Table<ArrearsRow>
           size="small"
-          rowKey="accountId"
+          rowKey="accountNo"
           loading={loading}
+          rowSelection={canRemind ? { selectedRowKeys: selected, onChange: (keys) => setSelected(keys as string[]) } : undefined}
           dataSource={data?.items ?? []}
           columns={columns}
           locale={{ emptyText: t('arr.empty') }}

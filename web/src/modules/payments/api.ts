@@ -151,6 +151,17 @@ export interface ArrearsRow {
   receivables: number;
   outstanding: string;
   accruedLateFee: string;
+  /** the last arrears reminder (催费通知) sent to the account, ISO time */
+  lastReminderAt: string | null;
+}
+
+export interface ArrearsRemindResult {
+  asOf: string;
+  inArrears: number;
+  reminded: number;
+  skippedRecent: number;
+  noPhone: number;
+  items: Array<{ accountNo: string; outstanding: string; daysOverdue: number; reminderId: number; outboxId: number | null }>;
 }
 
 export interface ArrearsPage {
@@ -226,6 +237,7 @@ export const paymentsApi = {
   waivers: (status?: string) => api.get<{ items: Waiver[] }>('/payments/waivers', { status, pageSize: 100 }),
   decideWaiver: (id: number, decision: 'approve' | 'reject', note?: string) => api.post<{ status: string }>(`/payments/waivers/${id}/decision`, { decision, ...(note ? { note } : {}) }),
   arrears: (q: { asOf?: string; bucket?: string; orgUnitId?: number; routeId?: number; page: number; pageSize: number }) => api.get<ArrearsPage>('/payments/ui/arrears', q),
+  remindArrears: (body: { accountNos: string[]; asOf?: string }) => api.post<ArrearsRemindResult>('/payments/arrears/reminders', body),
   routes: (orgUnitId?: number) => api.get<{ items: Array<{ id: number; code: string; name: string; orgUnitName: string }> }>('/payments/ui/routes', { orgUnitId }),
   statements: () => api.get<{ channels: Array<{ code: string; name: string; enabled: boolean }>; items: StatementSummary[] }>('/payments/ui/statements', { pageSize: 50 }),
   statement: (id: number, kind?: string) => api.get<StatementSummary & { items: StatementItem[] }>(`/payments/ui/statements/${id}`, { kind }),
