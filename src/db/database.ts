@@ -7,6 +7,7 @@
  * int8 -> number (ids stay far below 2^53), date -> 'YYYY-MM-DD' string, timestamptz -> Date.
  */
 import fs from 'node:fs';
+import crypto from 'node:crypto';
 import {
   Kysely,
   PostgresAdapter,
@@ -121,10 +122,30 @@ class PGliteDriver implements Driver {
   }
 }
 
+/**
+ * Hot statements (the payment path) carry this marker: on PostgreSQL they run as named prepared
+ * statements, parsed and planned once per connection instead of on every call. Only statements
+ * whose text is fixed (parameters only, no generated lists) may carry it: every distinct text
+ * stays prepared on each pooled connection for the connection's life. PGlite ignores it.
+ */
+export const PREPARED_MARK = '/*prepared*/';
+export const PREPARED = sql.raw(` ${PREPARED_MARK}`);
+const preparedNames = new Map<string, string>();
+function preparedName(text: string): string {
+  let n = preparedNames.get(text);
+  if (!n) {
+    n = 'vl_' + crypto.createHash('sha1').update(text).digest('hex').slice(0, 24);
+    preparedNames.set(text, n);
+  }
+  return n;
+}
+
 class PgConnection implements DatabaseConnection {
   constructor(readonly client: pg.PoolClient) {}
   async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
-    const res = await this.client.query(q.sql, q.parameters as unknown[]);
+    const res = q.sql.includes(PREPARED_MARK)
+      ? await this.client.query({ name: preparedName(q.sql), text: q.sql, values: q.parameters as unknown[] })
+      : await this.client.query(q.sql, q.parameters as unknown[]);
     const cmd = res.command;
     return {
       rows: res.rows as R[],

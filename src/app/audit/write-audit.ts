@@ -16,6 +16,7 @@ import { sql } from 'kysely';
 import type { Actor, Trx } from '../context.js';
 import { auditHash, GENESIS_HASH } from '../../domain/audit/chain.js';
 import { maskPii } from '../../domain/security/mask.js';
+import { PREPARED } from '../../db/database.js';
 
 /** number of chains; chain k uses advisory lock AUDIT_LOCK_BASE + k and head row k + 1 */
 export const AUDIT_CHAINS = 8;
@@ -35,11 +36,11 @@ function plain(v: unknown): unknown {
 }
 
 export async function writeAudit(trx: Trx, actor: Actor, e: AuditInput, now = new Date()): Promise<number> {
-  const locked = await sql<{ k: number }>`select (pg_backend_pid() % ${AUDIT_CHAINS})::int as k, pg_advisory_xact_lock(${AUDIT_LOCK_BASE}::int8 + pg_backend_pid() % ${AUDIT_CHAINS}) as l`.execute(trx);
+  const locked = await sql<{ k: number }>`select (pg_backend_pid() % ${AUDIT_CHAINS})::int as k, pg_advisory_xact_lock(${AUDIT_LOCK_BASE}::int8 + pg_backend_pid() % ${AUDIT_CHAINS}) as l${PREPARED}`.execute(trx);
   const chain = Number(locked.rows[0].k);
   // a new statement after the lock: its snapshot sees the head as the last holder committed it
   const { rows } = await sql<{ id: string | number; last_hash: string | null }>`select nextval(pg_get_serial_sequence('audit_events', 'id'))::int8 as id,
-      (select last_hash from audit_chain_head where id = ${chain + 1}::int) as last_hash`.execute(trx);
+      (select last_hash from audit_chain_head where id = ${chain + 1}::int) as last_hash${PREPARED}`.execute(trx);
   const id = Number(rows[0].id);
   const prevHash = rows[0].last_hash ?? GENESIS_HASH;
   const content = {
@@ -63,6 +64,6 @@ export async function writeAudit(trx: Trx, actor: Actor, e: AuditInput, now = ne
               ${json(content.before)}::jsonb, ${json(content.after)}::jsonb, ${content.requestId}, ${actor.ip ?? null}, ${prevHash}, ${hash}, ${chain})
       returning id)
     insert into audit_chain_head (id, last_id, last_hash) select ${chain + 1}::int, e.id, ${hash} from e
-    on conflict (id) do update set last_id = excluded.last_id, last_hash = excluded.last_hash`.execute(trx);
+    on conflict (id) do update set last_id = excluded.last_id, last_hash = excluded.last_hash${PREPARED}`.execute(trx);
   return id;
 }

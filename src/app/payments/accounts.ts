@@ -2,6 +2,7 @@
 import { AppError } from '../../domain/errors.js';
 import type { Actor, Q } from '../context.js';
 import { requireScope } from '../context.js';
+import { PREPARED } from '../../db/database.js';
 
 export interface PayAccount {
   id: number;
@@ -18,7 +19,7 @@ export async function findAccount(q: Q, key: { accountNo?: string; accountId?: n
   let qb = q.selectFrom('accounts as a').innerJoin('org_units as o', 'o.id', 'a.org_unit_id')
     .select(['a.id', 'a.account_no', 'a.name', 'a.org_unit_id', 'o.path', 'a.customer_class', 'a.status', 'a.payment_mode']);
   qb = key.accountId !== undefined ? qb.where('a.id', '=', key.accountId) : qb.where('a.account_no', '=', String(key.accountNo ?? ''));
-  const a = await qb.executeTakeFirst();
+  const a = await qb.modifyEnd(PREPARED).executeTakeFirst();
   if (!a) throw new AppError('NOT_FOUND', `account ${key.accountNo ?? key.accountId} not found`, { field, entity: 'account' });
   return { id: a.id, accountNo: a.account_no, name: a.name, orgUnitId: a.org_unit_id, orgPath: a.path, customerClass: a.customer_class, status: a.status, paymentMode: a.payment_mode };
 }

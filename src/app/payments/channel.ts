@@ -18,6 +18,7 @@ import { writeAudit } from '../audit/write-audit.js';
 import { findAccount } from './accounts.js';
 import { amountDue } from './ledger.js';
 import { postPayment, reversePayment } from './post-payment.js';
+import { PREPARED } from '../../db/database.js';
 
 /** Error of the channel API with its own stable code (the HTTP status follows `base`). */
 export class ChannelError extends AppError {
@@ -51,7 +52,7 @@ export async function authenticateChannel(db: Db, req: ChannelRequest, now = Dat
   const nonce = header(req.headers, 'x-nonce');
   const sig = header(req.headers, 'x-signature');
   if (!code || !/^[A-Z0-9_]{2,20}$/.test(code)) throw new ChannelError('CHANNEL_UNKNOWN', 'UNAUTHENTICATED', 'header x-channel-code missing or malformed', { field: 'x-channel-code' });
-  const ch = await db.kysely.selectFrom('payment_channels').selectAll().where('code', '=', code).executeTakeFirst();
+  const ch = await db.kysely.selectFrom('payment_channels').selectAll().where('code', '=', code).modifyEnd(PREPARED).executeTakeFirst();
   if (!ch) throw new ChannelError('CHANNEL_UNKNOWN', 'UNAUTHENTICATED', `unknown channel ${code}`, { field: 'x-channel-code' });
   if (!ch.enabled) throw new ChannelError('CHANNEL_DISABLED', 'FORBIDDEN', `channel ${code} is disabled`, { field: 'x-channel-code' });
   const t = checkTimestamp(ts, now);

@@ -25,6 +25,7 @@ import { writeAudit } from '../audit/write-audit.js';
 import { loadRuleSets } from './receivables.js';
 import type { PayAccount } from './accounts.js';
 import { onPaymentPosted } from './reconnect.js';
+import { PREPARED } from '../../db/database.js';
 
 export const COUNTER_CHANNEL = 'COUNTER';
 
@@ -114,7 +115,7 @@ export async function postPayment(trx: Trx, actor: Actor, i: PostPaymentInput): 
     values (${i.account.id}, ${i.account.orgUnitId}, ${i.channel}, ${i.method}, ${fen2(i.amountFen)}::numeric, ${i.idempotencyKey}, ${i.externalTxnId ?? null},
             ${hash}, ${i.shiftId ?? null}, ${i.receiptNo ?? null}, ${i.collectorId ?? null}, ${i.payDate}::date)
     on conflict (channel, idempotency_key) do nothing
-    returning id, received_at`.execute(trx);
+    returning id, received_at${PREPARED}`.execute(trx);
   if (ins.rows.length === 0) {
     const prev = await trx.selectFrom('payments').select(['id', 'request_hash', 'response', 'status']).where('channel', '=', i.channel).where('idempotency_key', '=', i.idempotencyKey).executeTakeFirstOrThrow();
     if (prev.request_hash !== hash) {
@@ -128,7 +129,7 @@ export async function postPayment(trx: Trx, actor: Actor, i: PostPaymentInput): 
   const open = await sql<OpenRow>`
     select id, period, customer_class, amount, principal_paid, fee_charged, fee_paid, due_date, fee_through, waived_through
       from receivables where account_id = ${i.account.id} and status = 'open'
-     order by id for update`.execute(trx);
+     order by id for update${PREPARED}`.execute(trx);
   const sets = await cachedRuleSets(trx);
   const pending = new Map<number, number>();
   const state = open.rows.map((r) => {
@@ -188,7 +189,7 @@ export async function postPayment(trx: Trx, actor: Actor, i: PostPaymentInput): 
              response = ${JSON.stringify(result)}::jsonb || jsonb_build_object('balanceAfter', (select balance from bal))
        where id = ${paymentId} returning 1
     )
-    select (select balance from bal) as balance, (select count(*) from up) as u, (select count(*) from al) as a, (select count(*) from pu) as p`.execute(trx);
+    select (select balance from bal) as balance, (select count(*) from up) as u, (select count(*) from al) as a, (select count(*) from pu) as p${PREPARED}`.execute(trx);
   result.balanceAfter = w.rows[0].balance;
   // a payment that clears the debt: open cut-off orders are cancelled and executed ones get a
   // reconnection order (target 24 h); a prepaid top-up resets the reminder state

@@ -17,6 +17,7 @@ import { inTx, SYSTEM_ACTOR, type Actor, type Trx } from '../context.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { loadControlSettings, applyThresholds, storeReminder } from './prepaid.js';
 import { stillOwes } from './cutoff.js';
+import { PREPARED } from '../../db/database.js';
 
 export interface ReconnectOutcome {
   accountId: number;
@@ -38,9 +39,9 @@ export async function onPaymentPosted(trx: Trx, accountId: number, actor: Actor 
       eb('c.state', 'in', ['created', 'notice_sent', 'scheduled']),
       eb.and([eb('c.state', 'in', ['executed', 'closed']), eb.not(eb.exists(eb.selectFrom('cutoff_orders as r').select('r.id').whereRef('r.cutoff_order_id', '=', 'c.id').where('r.kind', '=', 'reconnect').where('r.state', '<>', 'cancelled')))]),
     ]))
-    .orderBy('c.id').execute();
+    .orderBy('c.id').modifyEnd(PREPARED).execute();
   // prepaid: a top-up moves the reminder state back (one lookup when the account is postpaid)
-  const plan = await trx.selectFrom('prepaid_plans').select('status').where('account_id', '=', accountId).executeTakeFirst();
+  const plan = await trx.selectFrom('prepaid_plans').select('status').where('account_id', '=', accountId).modifyEnd(PREPARED).executeTakeFirst();
   if (plan?.status === 'active') await applyThresholds(trx, actor, accountId, now);
   if (!orders.length) return out;
   const today = shanghaiDate(now);
