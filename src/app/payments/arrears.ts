@@ -12,7 +12,7 @@ import { checkDate, shanghaiDate } from '../../domain/payments/index.js';
 import { can, inTx, requirePermission, type Actor } from '../context.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { escapeLike } from '../security/users.js';
-import { storeReminder } from './prepaid.js';
+import { checkInt, storeReminder } from './prepaid.js';
 
 export const AGING_BUCKETS = [
   { code: 'd1_30', zh: '1-30天', en: '1-30 days', from: 1, to: 30 },
@@ -79,11 +79,10 @@ export interface ArrearsRemindResult {
   items: Array<{ accountNo: string; outstanding: string; daysOverdue: number; reminderId: number; outboxId: number | null }>;
 }
 
+/** An optional integer (digit strings from the CLI accepted), checked as prepaid settings are. */
 function intIn(v: unknown, field: string, min: number, max: number, dflt: number): number {
   if (v === undefined || v === null || v === '') return dflt;
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw new ValidationError(field, `an integer from ${min} to ${max}`);
-  return n;
+  return checkInt(typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v, field, min, max);
 }
 
 export function arrearsReminderText(accountNo: string, asOf: string, outstanding: string, daysOverdue: number): string {

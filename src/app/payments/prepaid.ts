@@ -76,7 +76,7 @@ export function checkMoney(v: unknown, field: string): string {
   return fen2(toFen(s.trim()));
 }
 
-function checkInt(v: unknown, field: string, min: number, max: number): number {
+export function checkInt(v: unknown, field: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ValidationError(field, `must be an integer ${min}..${max}`);
   return v;
 }
