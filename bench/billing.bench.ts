@@ -15,7 +15,8 @@
  * The database must be empty or hold a previous bench seed. Seeds N accounts (demo mix) when
  * empty; adds two months of readings (2026-09, 2026-10) with COPY when missing; bills 2026-10.
  * On PostgreSQL each worker is a separate `voltline bill-worker --run ID` process (the production
- * path); on PGlite one in-process worker. Before each measurement the billing tables are emptied.
+ * path); on PGlite one in-process worker. BENCH_WORKER_NODE_ARGS adds node flags to the workers
+ * (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). Before each measurement the billing tables are emptied.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -165,7 +166,7 @@ async function spawnWorkers(runId: number, n: number, pg: PgCpu): Promise<{ peak
   let peak = 0;
   const cpu = new Map<number, number>();
   const kids = Array.from({ length: n }, () =>
-    spawn(process.execPath, [path.join(root, 'bin/voltline.mjs'), 'bill-worker', '--run', String(runId)], { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] }),
+    spawn(process.execPath, [...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(root, 'bin/voltline.mjs'), 'bill-worker', '--run', String(runId)], { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] }),
   );
   const timer = setInterval(() => {
     for (const k of kids) {

@@ -216,8 +216,23 @@ export interface Db {
   pool?: pg.Pool;
 }
 
-/** COPY inside `copyTx`: same contract as `copyInto` (rows in `columns` order; returns the count). */
-export type CopyFn = (table: string, columns: string[], rows: Iterable<unknown[]>) => Promise<number>;
+/**
+ * Rows already encoded in COPY text format (tab-separated, `\N` for null, fields escaped as
+ * {@link copyField} does, one `\n` per row), in chunks (strings or UTF-8 bytes, e.g. from
+ * `CopyWriter`); `rows` is the row count. Hot bulk writers (billing runs) build the text directly
+ * instead of an array per row.
+ */
+export interface CopyText {
+  text: Array<string | Uint8Array>;
+  rows: number;
+}
+
+/** COPY inside `copyTx`: same contract as `copyInto` (rows in `columns` order, or pre-encoded text; returns the count). */
+export type CopyFn = (table: string, columns: string[], rows: Iterable<unknown[]> | CopyText) => Promise<number>;
+
+function isCopyText(rows: Iterable<unknown[]> | CopyText): rows is CopyText {
+  return Array.isArray((rows as CopyText).text) && typeof (rows as CopyText).rows === 'number';
+}
 
 export interface CopyOptions {
   /**
@@ -227,7 +242,8 @@ export interface CopyOptions {
   trusted?: boolean;
 }
 
-function copyText(value: unknown): string {
+/** One field in COPY text format: null -> \N, dates ISO, objects as JSON, \\ \t \n \r escaped. */
+export function copyField(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
   if (value instanceof Date) return value.toISOString();
   const s = typeof value === 'object' ? JSON.stringify(value) : String(value);
@@ -239,7 +255,7 @@ function copyText(value: unknown): string {
 function* copyLines(rows: Iterable<unknown[]>, counter: { n: number }): Generator<string> {
   let buf = '';
   for (const r of rows) {
-    buf += r.map(copyText).join('\t') + '\n';
+    buf += r.map(copyField).join('\t') + '\n';
     counter.n++;
     if (buf.length > 1 << 20) {
       yield buf;
@@ -294,7 +310,7 @@ export function wrapPglite(pgl: PGlite): Db {
         fn(trx, async (table, columns, rows) => {
           checkIdent(table, ...columns);
           const counter = { n: 0 };
-          const parts = [...copyLines(rows, counter)];
+          const parts = isCopyText(rows) ? ((counter.n = rows.rows), rows.text) : [...copyLines(rows, counter)];
           if (counter.n === 0) return 0;
           await pgl.query(`COPY ${table} (${columns.join(',')}) FROM '/dev/blob'`, [], { blob: new Blob(parts) });
           return counter.n;
@@ -362,7 +378,8 @@ export function openPostgres(url: string, poolSize = 10): Db {
             checkIdent(table, ...columns);
             const counter = { n: 0 };
             const stream = client.query(copyFrom(`COPY ${table} (${columns.join(',')}) FROM STDIN`));
-            await pipeline(Readable.from(copyLines(rows, counter)), stream);
+            const source = isCopyText(rows) ? ((counter.n = rows.rows), rows.text) : copyLines(rows, counter);
+            await pipeline(Readable.from(source), stream);
             return counter.n;
           }),
         );
