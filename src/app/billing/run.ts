@@ -353,94 +353,97 @@ type PartitionAccount = { id: number; account_no: string; org_unit_id: number; c
  * / LINE_COLS rows through copyField (test/integration/billing-encode.test.ts compares them).
  */
 export function encodeBills(run: Pick<RunRow, 'id' | 'period' | 'trial'>, drafts: Array<{ a: PartitionAccount; d: BillDraft }>, ids: Array<{ id: number }>) {
-  const stats = { exceptions: 0, flagged: 0, kwhCenti: 0, fen: 0 };
+  const stats = newEncodeStats();
   const bw = new CopyWriter();
   const lw = new CopyWriter();
-  for (let i = 0; i < drafts.length; i++) {
-    const { a, d } = drafts[i];
-    const id = ids[i].id;
-    if (d.exceptionCode) stats.exceptions++;
-    else if (d.flags.length) stats.flagged++;
-    stats.kwhCenti += d.kwh * 100;
-    stats.fen += toFen(d.amount);
-    const det = d.det;
-    bw.int(id);
-    bw.tab();
-    bw.int(a.id);
-    bw.tab();
-    bw.int(run.id);
-    bw.tab();
-    bw.cached(run.period);
-    bw.tab();
-    bw.cached(run.trial ? 't' : 'f');
-    bw.tab();
-    bw.cached(d.status);
-    bw.tab();
-    bw.int(a.org_unit_id);
-    bw.tab();
-    bw.text(a.account_no);
-    bw.tab();
-    bw.cached(a.customer_class);
-    bw.tab();
-    bw.cached(pgArray(d.tariffCodes));
-    bw.tab();
-    bw.text(JSON.stringify(d.tariffRefs));
-    bw.tab();
-    if (det.periodStart == null) bw.nul();
-    else bw.ascii(det.periodStart);
-    bw.tab();
-    if (det.periodEnd == null) bw.nul();
-    else bw.ascii(det.periodEnd);
-    bw.tab();
-    if (det.days == null) bw.nul();
-    else bw.int(det.days);
-    bw.tab();
-    bw.ascii(String(d.kwh));
-    bw.tab();
-    bw.ascii(d.amount);
-    bw.tab();
-    bw.text(JSON.stringify(storedDeterminants(det, d.exceptionMessage)));
-    bw.tab();
-    bw.cached(pgArray(d.flags));
-    bw.tab();
-    if (d.exceptionCode) bw.cached(d.exceptionCode);
-    else bw.nul();
-    bw.tab();
-    if (d.warnings.length) bw.text(JSON.stringify(d.warnings));
-    else bw.cached('[]');
-    bw.endRow();
-    const ls = d.lines;
-    for (let n = 0; n < ls.length; n++) {
-      const x = ls[n];
-      lw.int(a.id);
-      lw.tab();
-      lw.int(id);
-      lw.tab();
-      lw.int(n + 1);
-      lw.tab();
-      lw.cached(x.code);
-      lw.tab();
-      lw.cached(x.name.zh);
-      lw.tab();
-      lw.cached(x.name.en);
-      lw.tab();
-      lw.ascii(x.quantity);
-      lw.tab();
-      lw.cached(x.unit);
-      lw.tab();
-      lw.ascii(x.unitPrice);
-      lw.tab();
-      lw.ascii(x.amount);
-      lw.tab();
-      if (x.segment == null) lw.nul();
-      else lw.int(x.segment);
-      lw.tab();
-      if (x.rule == null) lw.nul();
-      else lw.cached(x.rule);
-      lw.endRow();
-    }
-  }
+  for (let i = 0; i < drafts.length; i++) encodeBill(bw, lw, stats, run, drafts[i].a, drafts[i].d, ids[i].id);
   return { stats, bills: bw.take(), lines: lw.take() };
+}
+
+const newEncodeStats = () => ({ exceptions: 0, flagged: 0, kwhCenti: 0, fen: 0 });
+
+/** One bill (and its lines) appended to the writers; the partition totals updated. */
+function encodeBill(bw: CopyWriter, lw: CopyWriter, stats: ReturnType<typeof newEncodeStats>, run: Pick<RunRow, 'id' | 'period' | 'trial'>, a: PartitionAccount, d: BillDraft, id: number): void {
+  if (d.exceptionCode) stats.exceptions++;
+  else if (d.flags.length) stats.flagged++;
+  stats.kwhCenti += d.kwh * 100;
+  stats.fen += toFen(d.amount);
+  const det = d.det;
+  bw.int(id);
+  bw.tab();
+  bw.int(a.id);
+  bw.tab();
+  bw.int(run.id);
+  bw.tab();
+  bw.cached(run.period);
+  bw.tab();
+  bw.cached(run.trial ? 't' : 'f');
+  bw.tab();
+  bw.cached(d.status);
+  bw.tab();
+  bw.int(a.org_unit_id);
+  bw.tab();
+  bw.text(a.account_no);
+  bw.tab();
+  bw.cached(a.customer_class);
+  bw.tab();
+  bw.cached(pgArray(d.tariffCodes));
+  bw.tab();
+  bw.text(JSON.stringify(d.tariffRefs));
+  bw.tab();
+  if (det.periodStart == null) bw.nul();
+  else bw.ascii(det.periodStart);
+  bw.tab();
+  if (det.periodEnd == null) bw.nul();
+  else bw.ascii(det.periodEnd);
+  bw.tab();
+  if (det.days == null) bw.nul();
+  else bw.int(det.days);
+  bw.tab();
+  bw.ascii(String(d.kwh));
+  bw.tab();
+  bw.ascii(d.amount);
+  bw.tab();
+  bw.text(JSON.stringify(storedDeterminants(det, d.exceptionMessage)));
+  bw.tab();
+  bw.cached(pgArray(d.flags));
+  bw.tab();
+  if (d.exceptionCode) bw.cached(d.exceptionCode);
+  else bw.nul();
+  bw.tab();
+  if (d.warnings.length) bw.text(JSON.stringify(d.warnings));
+  else bw.cached('[]');
+  bw.endRow();
+  const ls = d.lines;
+  for (let n = 0; n < ls.length; n++) {
+    const x = ls[n];
+    lw.int(a.id);
+    lw.tab();
+    lw.int(id);
+    lw.tab();
+    lw.int(n + 1);
+    lw.tab();
+    lw.cached(x.code);
+    lw.tab();
+    lw.cached(x.name.zh);
+    lw.tab();
+    lw.cached(x.name.en);
+    lw.tab();
+    lw.ascii(x.quantity);
+    lw.tab();
+    lw.cached(x.unit);
+    lw.tab();
+    lw.ascii(x.unitPrice);
+    lw.tab();
+    lw.ascii(x.amount);
+    lw.tab();
+    if (x.segment == null) lw.nul();
+    else lw.int(x.segment);
+    lw.tab();
+    if (x.rule == null) lw.nul();
+    else lw.cached(x.rule);
+    lw.endRow();
+  }
 }
 
 /**
@@ -544,10 +547,16 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
     tm.load = performance.now() - t0;
     tm.loadCpu = cpuMs();
     t0 = performance.now();
-    const drafts: Array<{ a: (typeof accounts)[number]; d: BillDraft }> = [];
+    // bill ids up front (one per account; a skipped account leaves a gap, as sequences may), so
+    // each bill is encoded as soon as it is rated and its objects die young (no drafts array)
+    const ids = accounts.length ? (await sql<{ id: number }>`select nextval(${ctx.billSeq}::regclass)::int8 as id from generate_series(1, ${accounts.length}::int)`.execute(trx)).rows : [];
+    const bw = new CopyWriter();
+    const lw = new CopyWriter();
+    const stats = newEncodeStats();
     let skipped = 0;
     const biller = ctx.biller;
-    for (const a of accounts) {
+    for (let i = 0; i < accounts.length; i++) {
+      const a = accounts[i];
       const pr = prior.get(a.id);
       if (!run.trial && pr?.current) {
         skipped++; // a live real bill of this period exists (an earlier run): never bill twice
@@ -579,20 +588,19 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
         },
         { last: pr?.last ?? null, lastYear: pr?.lastYear ?? null, hasEarlierBill: pr?.earlier ?? false },
       );
-      drafts.push({ a, d });
+      encodeBill(bw, lw, stats, run, a, d, ids[i].id);
     }
+    const billsOut = bw.take();
+    const linesOut = lw.take();
 
     tm.rate = performance.now() - t0;
     tm.rateCpu = cpuMs();
     t0 = performance.now();
-    let stats = { exceptions: 0, flagged: 0, kwhCenti: 0, fen: 0 };
-    if (drafts.length) {
-      const ids = await sql<{ id: number }>`select nextval(${ctx.billSeq}::regclass)::int8 as id from generate_series(1, ${drafts.length}::int)`.execute(trx);
-      const enc = encodeBills(run, drafts, ids.rows);
-      stats = enc.stats;
-      await copy('bills', BILL_COLS, enc.bills);
-      await copy('bill_lines', LINE_COLS, enc.lines);
+    if (billsOut.rows) {
+      await copy('bills', BILL_COLS, billsOut);
+      await copy('bill_lines', LINE_COLS, linesOut);
     }
+    const billed = billsOut.rows;
     const { exceptions, flagged, kwhCenti, fen } = stats;
     tm.write = performance.now() - t0;
     tm.writeCpu = cpuMs();
@@ -603,7 +611,7 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
         status: 'done',
         heartbeat_at: sql<Date>`now()` as never,
         finished_at: sql<Date>`now()` as never,
-        bills: drafts.length,
+        bills: billed,
         exceptions,
         flagged,
         skipped,
@@ -616,7 +624,7 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
       .where('status', '=', 'claimed')
       .executeTakeFirst();
     if (Number(done.numUpdatedRows) !== 1) throw new AppError('CONFLICT', `partition ${part.part_no} of run ${run.id} was taken over`);
-    return { bills: drafts.length, exceptions, flagged, skipped, ms: tm };
+    return { bills: billed, exceptions, flagged, skipped, ms: tm };
   });
 }
 
