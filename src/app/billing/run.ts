@@ -484,13 +484,13 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
       .execute();
     // 4 set-based queries for the whole partition (no per-account query); readings in account order
     const readingsRes = await sql<{ id: number; account_id: number; meter_id: number; register: string; at: number; value: string | null; consumption: string | null; status: string; source: string }>`
-        select r.id, r.account_id, r.meter_id, r.register, (extract(epoch from r.read_at) * 1000)::int8 as at, r.value, r.consumption, r.status, r.source
+        select r.id, r.account_id, r.meter_id, r.register, (date_part('epoch', r.read_at) * 1000)::int8 as at, r.value, r.consumption, r.status, r.source
           from register_readings r
          where r.account_id between ${from} and ${to} and r.billing_period = ${period}
            and r.status in ('accepted', 'estimated') and coalesce(r.reviewed_at, r.created_at) <= ${cutoff}
          order by r.account_id, r.id`.execute(trx);
     const historyRes = await sql<{ account_id: number; prev_at: number | null; cum: string | null }>`
-        select account_id, (extract(epoch from max(read_at)) * 1000)::int8 as prev_at,
+        select account_id, (date_part('epoch', max(read_at)) * 1000)::int8 as prev_at,
                coalesce(sum(round(consumption)) filter (where billing_period >= ${period.slice(0, 4) + '-01'}), 0)::text as cum
           from register_readings
          where account_id between ${from} and ${to} and register = 'TOTAL' and billing_period < ${period}
