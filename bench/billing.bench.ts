@@ -101,8 +101,21 @@ async function ensureReadings(db: Db, log: (m: string) => void): Promise<number>
   return n;
 }
 
+/**
+ * Empty the billing tables before a measurement. PostgreSQL: emptied tables have no row estimate,
+ * so the insert-triggered autovacuum (threshold 1,000 + 20 % of the table's rows) would vacuum
+ * bills and bill_lines again and again during the run, which a production table holding months
+ * of bills never sees (a 1M run stays below 20 % of it). So autovacuum is off on these two tables
+ * (and on the floor's copies) while the bench measures, and back on at the end (`autovacuumOff`
+ * in the output says so).
+ */
 async function resetBilling(db: Db) {
   await sql`truncate bill_lines, bills, billing_run_partitions, billing_runs`.execute(db.kysely);
+  if (db.engine === 'postgres') await sql`alter table bills set (autovacuum_enabled = off); alter table bill_lines set (autovacuum_enabled = off)`.execute(db.kysely);
+}
+
+async function restoreAutovacuum(db: Db) {
+  if (db.engine === 'postgres') await sql`alter table bills reset (autovacuum_enabled); alter table bill_lines reset (autovacuum_enabled)`.execute(db.kysely);
 }
 
 function vmHwmKb(pid: number): number {
@@ -191,8 +204,9 @@ async function spawnWorkers(runId: number, n: number, pg: PgCpu): Promise<{ peak
 async function copyFloor(db: Db): Promise<{ ms: number; bills: number; lines: number; mb: number }> {
   await sql`drop table if exists bench_floor_lines`.execute(db.kysely);
   await sql`drop table if exists bench_floor_bills`.execute(db.kysely);
-  await sql`create table bench_floor_bills (like bills including defaults including constraints including indexes)`.execute(db.kysely);
-  await sql`create table bench_floor_lines (like bill_lines including defaults including constraints including indexes)`.execute(db.kysely);
+  const off = db.engine === 'postgres' ? sql` with (autovacuum_enabled = off)` : sql``;
+  await sql`create table bench_floor_bills (like bills including defaults including constraints including indexes)${off}`.execute(db.kysely);
+  await sql`create table bench_floor_lines (like bill_lines including defaults including constraints including indexes)${off}`.execute(db.kysely);
   const tables = [
     { from: 'bills', to: 'bench_floor_bills', cols: BILL_COLS },
     { from: 'bill_lines', to: 'bench_floor_lines', cols: LINE_COLS },
@@ -362,7 +376,8 @@ export async function run(args: string[]) {
       log(`${r.engine} ${w} worker(s): ${r.accounts.toLocaleString('en')} accounts in ${r.wallSeconds} s = ${r.billsPerSecond.toLocaleString('en')} bills/s; COPY floor ${r.copyFloorSeconds} s, ratio ${r.ratioRunToFloor}; peak RSS ${peakRssMb} MB; CPU s worker ${workerCpuSeconds} / postgres ${r.postgresCpuSeconds ?? 'n/a'}; load ${loadBefore} → ${loadAfter}; autovacuum during the run: ${autovacuumDuringRun.join(', ') || 'none'}`);
       results.push(r);
     }
-    console.log(JSON.stringify({ bench: 'billing', period: PERIOD, results }, null, 2));
+    await restoreAutovacuum(db);
+    console.log(JSON.stringify({ bench: 'billing', period: PERIOD, autovacuumOff: db.engine === 'postgres' ? ['bills', 'bill_lines', 'floor tables'] : [], results }, null, 2));
   } finally {
     await db.close();
   }
