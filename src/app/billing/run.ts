@@ -482,9 +482,11 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
       .where(filterSql(filter))
       .orderBy('a.id')
       .execute();
-    // 4 set-based queries for the whole partition (no per-account query); readings in account order
+    // 4 set-based queries for the whole partition (no per-account query); readings in account order;
+    // the indicated value only where determinants use it (MAX_DEMAND; energy uses consumption)
     const readingsRes = await sql<{ id: number; account_id: number; meter_id: number; register: string; at: number; value: string | null; consumption: string | null; status: string; source: string }>`
-        select r.id, r.account_id, r.meter_id, r.register, (date_part('epoch', r.read_at) * 1000)::int8 as at, r.value, r.consumption, r.status, r.source
+        select r.id, r.account_id, r.meter_id, r.register, (date_part('epoch', r.read_at) * 1000)::int8 as at,
+               case when r.register = 'MAX_DEMAND' then r.value end as value, r.consumption, r.status, r.source
           from register_readings r
          where r.account_id between ${from} and ${to} and r.billing_period = ${period}
            and r.status in ('accepted', 'estimated') and coalesce(r.reviewed_at, r.created_at) <= ${cutoff}
