@@ -155,6 +155,11 @@ class PgCpu {
   }
   sample(first = false) {
     if (!this.master) return;
+    if (first) {
+      // a new measurement: forget the processes of the previous one (they were counted again)
+      this.seen.clear();
+      this.base.clear();
+    }
     for (const d of fs.readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue;
       try {
