@@ -11,7 +11,6 @@ describe('CopyWriter: COPY text format as bytes', () => {
       fc.property(fc.array(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.integer(), fc.maxSafeInteger(), fc.constant(null), fc.constantFrom('a\tb', 'x\\y', 'l1\nl2\r', '高峰电费', '"q"', 'lone \ud800 \udc00 surrogates')), { maxLength: 12 }), (row) => {
         const w = new CopyWriter();
         row.forEach((v, i) => {
-          if (i) w.tab();
           if (v === null) w.nul();
           else if (typeof v === 'number') w.int(v);
           else if (i % 2) w.cached(v);
@@ -28,9 +27,7 @@ describe('CopyWriter: COPY text format as bytes', () => {
   it('ascii() takes a fast path only for plain printable ASCII and escapes the rest', () => {
     const w = new CopyWriter();
     w.ascii('2026-10-01');
-    w.tab();
     w.ascii('12.50');
-    w.tab();
     w.ascii('bad\\value\twith 中文');
     w.endRow();
     expect(text(w)).toBe('2026-10-01\t12.50\tbad\\\\value\\twith 中文\n');

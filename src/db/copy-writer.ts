@@ -9,6 +9,7 @@
  *
  * Contract (PostgreSQL COPY text format): fields separated by TAB, rows ended by LF, NULL as
  * `\N`; in a text field backslash, TAB, LF and CR are escaped as `\\`, `\t`, `\n`, `\r`.
+ * Each field method writes the separator itself: call them in column order, then `endRow()`.
  */
 const CHUNK = 1 << 20;
 const BS = 92;
@@ -28,6 +29,8 @@ export class CopyWriter {
   /** full chunks (each a copy: the scratch buffer is reused) */
   readonly chunks: Buffer[] = [];
   rows = 0;
+  /** a field of the current row has been written (the next one needs a TAB first) */
+  private inRow = false;
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -40,6 +43,7 @@ export class CopyWriter {
   endRow(): void {
     this.room(1);
     this.buf[this.pos++] = LF;
+    this.inRow = false;
     this.rows++;
     if (this.pos >= CHUNK) this.flushChunk();
   }
@@ -58,13 +62,15 @@ export class CopyWriter {
     return out;
   }
 
-  tab(): void {
-    this.room(1);
-    this.buf[this.pos++] = TAB;
+  /** The TAB before every field but the first of a row (room for it is made by the caller). */
+  private sep(): void {
+    if (this.inRow) this.buf[this.pos++] = TAB;
+    else this.inRow = true;
   }
 
   nul(): void {
-    this.room(2);
+    this.room(3);
+    this.sep();
     this.buf[this.pos++] = BS;
     this.buf[this.pos++] = 78; // N
   }
@@ -75,7 +81,8 @@ export class CopyWriter {
       this.ascii(String(n));
       return;
     }
-    this.room(21);
+    this.room(22);
+    this.sep();
     const b = this.buf;
     if (n < 0) {
       b[this.pos++] = 45;
@@ -102,9 +109,9 @@ export class CopyWriter {
    */
   ascii(s: string): void {
     const n = s.length;
-    this.room(n);
+    this.room(n + 1);
     const b = this.buf;
-    let p = this.pos;
+    let p = this.pos + (this.inRow ? 1 : 0);
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c < 32 || c > 126 || c === BS) {
@@ -113,13 +120,15 @@ export class CopyWriter {
       }
       b[p++] = c;
     }
+    this.sep();
     this.pos = p;
   }
 
   /** Any text field: escaped and UTF-8 encoded (lone surrogates become U+FFFD, as Buffer.from does). */
   text(s: string): void {
     const n = s.length;
-    this.room(n * 3 + 2);
+    this.room(n * 3 + 3);
+    this.sep();
     const b = this.buf;
     let p = this.pos;
     for (let i = 0; i < n; i++) {
@@ -162,9 +171,10 @@ export class CopyWriter {
       if (encoded.size < 10_000) encoded.set(s, e);
     }
     const n = e.length;
-    this.room(n);
+    this.room(n + 1);
+    this.sep();
     const b = this.buf;
-    let p = this.pos;
+    const p = this.pos;
     if (n > 32) b.set(e, p);
     else for (let i = 0; i < n; i++) b[p + i] = e[i];
     this.pos = p + n;
