@@ -350,7 +350,7 @@ type PartitionAccount = { id: number; account_no: string; org_unit_id: number; c
 /**
  * The bills and lines of a partition in COPY text format, written as bytes by a CopyWriter (no
  * array per row, no string rope: the hot path of the write). Same columns and values as BILL_COLS
- * / LINE_COLS rows through copyField (test/integration/billing-encode.test.ts compares them).
+ *  / LINE_COLS rows through copyField (src/app/billing/encode.test.ts compares them).
  */
 export function encodeBills(run: Pick<RunRow, 'id' | 'period' | 'trial'>, drafts: Array<{ a: PartitionAccount; d: BillDraft }>, ids: Array<{ id: number }>) {
   const stats = newEncodeStats();
@@ -452,7 +452,7 @@ async function processPartition(db: Db, ctx: RunCtx, part: Claimed, workerId: st
       .where(filterSql(filter))
       .orderBy('a.id')
       .execute();
-    // 4 set-based queries for the whole partition (no per-account query); readings in account order;
+    // 5 set-based queries for the whole partition (no per-account query); readings in account order;
     // the indicated value only where determinants use it (MAX_DEMAND; energy uses consumption)
     const readingsRes = await sql<{ id: number; account_id: number; meter_id: number; register: string; at: number; value: string | null; consumption: string | null; status: string; source: string }>`
         select r.id, r.account_id, r.meter_id, r.register, (date_part('epoch', r.read_at) * 1000)::int8 as at,
