@@ -11,6 +11,8 @@
  * `\N`; in a text field backslash, TAB, LF and CR are escaped as `\\`, `\t`, `\n`, `\r`.
  * Each field method writes the separator itself: call them in column order, then `endRow()`.
  */
+import { copyField } from './database.js';
+
 const CHUNK = 1 << 20;
 const BS = 92;
 const TAB = 9;
@@ -19,9 +21,6 @@ const CR = 13;
 
 /** Encoded repeated fields, shared by all writers of the process. */
 const encoded = new Map<string, Uint8Array>();
-function copyEscape(s: string): string {
-  return /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
-}
 
 export class CopyWriter {
   private buf = Buffer.allocUnsafe(CHUNK + 64 * 1024);
@@ -167,7 +166,7 @@ export class CopyWriter {
   cached(s: string): void {
     let e = encoded.get(s);
     if (e === undefined) {
-      e = Buffer.from(copyEscape(s), 'utf8');
+      e = Buffer.from(copyField(s), 'utf8');
       if (encoded.size < 10_000) encoded.set(s, e);
     }
     const n = e.length;
