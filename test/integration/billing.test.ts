@@ -289,6 +289,21 @@ describe.each(engines())('billing on %s', (engine) => {
     expect(r).toMatchObject({ status: 'review', bills: 11 });
   });
 
+  it('the reading cutoff is exact to the microsecond: a reading created just before the run is used, one just after is not', async () => {
+    await reading(res[0], '2027-03', at('2027-03-31'), { TOTAL: '100', PEAK: '60', VALLEY: '40' });
+    await reading(res[1], '2027-03', at('2027-03-31'), { TOTAL: '100', PEAK: '60', VALLEY: '40' });
+    const { run } = await createRun(t.db, SYSTEM_ACTOR, { period: '2027-03', accountIds: [res[0].id, res[1].id], trial: true });
+    // same millisecond: 56 µs before the cutoff and 44 µs after it
+    await sql`update billing_runs set reading_cutoff = '2027-04-01 10:00:00.123456+08' where id = ${run.id}`.execute(t.db.kysely);
+    await sql`update register_readings set created_at = '2027-04-01 10:00:00.123400+08' where account_id = ${res[0].id} and billing_period = '2027-03'`.execute(t.db.kysely);
+    await sql`update register_readings set created_at = '2027-04-01 10:00:00.123500+08' where account_id = ${res[1].id} and billing_period = '2027-03'`.execute(t.db.kysely);
+    await workRun(t.db, run.id, 'cutoff-worker');
+    const got = await t.db.kysely.selectFrom('bills').select(['account_id', 'exception_code', 'energy_kwh']).where('run_id', '=', run.id).orderBy('account_id').execute();
+    const by = Object.fromEntries(got.map((b) => [Number(b.account_id), b]));
+    expect(by[res[0].id]).toMatchObject({ exception_code: null, energy_kwh: '100.00' });
+    expect(by[res[1].id]).toMatchObject({ exception_code: 'MISSING_READING' });
+  });
+
   it('bad input names the field; scope is enforced', async () => {
     const checker = await t.login('checker');
     const bad = await t.call('POST', '/api/v1/billing/runs', { cookie: checker, body: { period: '2026-13' } });
