@@ -33,6 +33,15 @@ export interface Env {
    * nightly jobs on their own).
    */
   scheduler: boolean;
+  /**
+   * Group posting of channel payments (src/app/payments/channel-batch.ts): notifications that
+   * arrive together are posted in one transaction. VOLTLINE_CHANNEL_BATCH=on|off, default on.
+   */
+  channelBatch: boolean;
+  /** Most payments in one group (VOLTLINE_CHANNEL_BATCH_MAX, default 256). */
+  channelBatchMax: number;
+  /** Groups in the database at once (VOLTLINE_CHANNEL_BATCH_INFLIGHT, default 2; PGlite 1). */
+  channelBatchInFlight: number;
   /** SMS gateway base URL for the outbox (else setting `messaging.sms_gateway_url`). */
   smsGatewayUrl: string | undefined;
   /** Bearer token of the SMS gateway. */
@@ -74,6 +83,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     bodyLimit: int('VOLTLINE_BODY_LIMIT', source.VOLTLINE_BODY_LIMIT, 1024 * 1024, 1024),
     secureCookies: source.VOLTLINE_SECURE_COOKIES === 'true',
     scheduler: onOff('VOLTLINE_SCHEDULER', source.VOLTLINE_SCHEDULER, source.NODE_ENV !== 'test'),
+    channelBatch: onOff('VOLTLINE_CHANNEL_BATCH', source.VOLTLINE_CHANNEL_BATCH, true),
+    channelBatchMax: int('VOLTLINE_CHANNEL_BATCH_MAX', source.VOLTLINE_CHANNEL_BATCH_MAX, 256, 1),
+    channelBatchInFlight: int('VOLTLINE_CHANNEL_BATCH_INFLIGHT', source.VOLTLINE_CHANNEL_BATCH_INFLIGHT, 2, 1),
     smsGatewayUrl: source.VOLTLINE_SMS_GATEWAY_URL?.trim() || undefined,
     smsGatewayToken: source.VOLTLINE_SMS_GATEWAY_TOKEN || undefined,
   };
@@ -90,5 +102,7 @@ export const envDocs: Array<[string, string]> = [
   ['VOLTLINE_BODY_LIMIT', 'max request body in bytes (1048576)'],
   ['VOLTLINE_SECURE_COOKIES', 'true behind HTTPS'],
   ['VOLTLINE_SCHEDULER', 'on|off: scheduled jobs inside `voltline serve` (on; off when NODE_ENV=test)'],
+  ['VOLTLINE_CHANNEL_BATCH', 'on|off: group posting of channel payments, one transaction per group (on)'],
+  ['VOLTLINE_CHANNEL_BATCH_MAX / VOLTLINE_CHANNEL_BATCH_INFLIGHT', 'largest group (256) and groups in the database at once (2)'],
   ['VOLTLINE_SMS_GATEWAY_URL / VOLTLINE_SMS_GATEWAY_TOKEN', 'SMS gateway of the outbox (else setting messaging.sms_gateway_url)'],
 ];

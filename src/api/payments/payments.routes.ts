@@ -15,14 +15,15 @@ import { listArrears, sendArrearsReminders } from '../../app/payments/arrears.js
 import { decideWaiver, listWaivers, requestWaiver } from '../../app/payments/waivers.js';
 import { getStatement, importStatement, resolveStatementItem } from '../../app/payments/reconciliation.js';
 import {
-  authenticateChannel, ChannelError, channelPay, channelQueryDue, channelReverse, createChannel, listChannels, rotateChannelSecret, setChannelEnabled,
+  authenticateChannel, ChannelError, channelQueryDue, consumeNonce, validateChannelPay, verifyChannelRequest, channelReverse, createChannel, listChannels, rotateChannelSecret, setChannelEnabled,
 } from '../../app/payments/channel.js';
 import { scopedAccount } from '../../app/payments/accounts.js';
+import { channelBatcher, postAlone } from '../../app/payments/channel-batch.js';
 
 const accountNoParam = z.object({ accountNo: z.string().min(1).max(32) });
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 
-export default async function paymentRoutes(app: FastifyInstance, { db }: Deps) {
+export default async function paymentRoutes(app: FastifyInstance, { db, env }: Deps) {
   route(app, {
     method: 'GET', url: '/payments/accounts/:accountNo/ledger', summary: 'Account ledger (newest first), balance and amount due today', tags: ['payments'],
     params: accountNoParam, query: z.object({ page: paging.page, pageSize: z.coerce.number().int().min(1).max(200).default(50) }),
@@ -151,11 +152,11 @@ export default async function paymentRoutes(app: FastifyInstance, { db }: Deps) 
     params: z.object({ id: z.coerce.number().int().positive() }), body: z.object({ action: z.enum(['posted', 'channel_error', 'reversed', 'accepted']), note: z.string().max(500).optional() }),
   }, async ({ actor, params, body }) => resolveStatementItem(db, actor, params.id, body));
 
-  await app.register(channelApi, { db });
+  await app.register(channelApi, { db, env });
 }
 
 /** Signed channel API: raw body kept for the signature; its own error codes. */
-async function channelApi(ch: FastifyInstance, { db }: { db: Deps['db'] }) {
+async function channelApi(ch: FastifyInstance, { db, env }: Deps) {
   ch.removeContentTypeParser('application/json');
   ch.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -190,21 +191,22 @@ async function channelApi(ch: FastifyInstance, { db }: { db: Deps['db'] }) {
     reply.status(status).send({ error: { code, message, ...(details ? { details } : {}) } });
   });
 
+  const parseChannelBody = (raw: string): Record<string, unknown> => {
+    if (!raw) return {};
+    try {
+      const parsed = JSON.parse(raw);
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      return parsed;
+    } catch {
+      throw new ChannelError('VALIDATION_FAILED', 'VALIDATION_FAILED', 'body: not a JSON object', { field: 'body' });
+    }
+  };
+
   const handle = (fn: (code: string, body: Record<string, unknown>, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
     async (req: FastifyRequest, reply: FastifyReply) => {
       const raw = typeof req.body === 'string' ? req.body : '';
       const code = await authenticateChannel(db, { method: req.method, url: req.url, headers: req.headers, rawBody: raw });
-      let body: Record<string, unknown> = {};
-      if (raw) {
-        try {
-          const parsed = JSON.parse(raw);
-          if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-          body = parsed;
-        } catch {
-          throw new ChannelError('VALIDATION_FAILED', 'VALIDATION_FAILED', 'body: not a JSON object', { field: 'body' });
-        }
-      }
-      return fn(code, body, req, reply);
+      return fn(code, parseChannelBody(raw), req, reply);
     };
 
   const headers = {
@@ -223,11 +225,26 @@ async function channelApi(ch: FastifyInstance, { db }: { db: Deps['db'] }) {
     schema: schema('缴费 / payment notification (signed; idempotent per idempotencyKey: a retry returns the original result)', {
       accountNo: { type: 'string' }, amount: { type: 'string', example: '100.00' }, currency: { type: 'string', enum: ['CNY'] }, idempotencyKey: { type: 'string' }, externalTxnId: { type: 'string' }, method: { type: 'string', enum: ['transfer', 'qr', 'card'] },
     }),
-  }, handle(async (code, body, req, reply) => {
-    const r = await channelPay(db, code, body, { ip: req.ip, requestId: req.id });
+  }, async (req: FastifyRequest, reply: FastifyReply) => {
+    const raw = typeof req.body === 'string' ? req.body : '';
+    const now = new Date();
+    const v = await verifyChannelRequest(db, { method: req.method, url: req.url, headers: req.headers, rawBody: raw }, now.getTime());
+    let valid;
+    try {
+      valid = validateChannelPay(parseChannelBody(raw));
+    } catch (e) {
+      // as for every signed request, the nonce is spent even when the body is refused (and a
+      // replayed nonce is reported as such first)
+      await consumeNonce(db, v);
+      throw e;
+    }
+    const request = { ...valid, channel: v.code, nonce: v, meta: { ip: req.ip, requestId: req.id }, now };
+    const r = env.channelBatch
+      ? await channelBatcher(db, { maxBatch: env.channelBatchMax, maxInFlight: env.channelBatchInFlight }, (err, size) => req.log.warn({ err, size }, 'channel payment group failed; posting its requests one by one')).submit(request)
+      : await postAlone(db, request);
     reply.header('idempotent-replayed', String(r.replayed));
     return r.result;
-  }));
+  });
 
   ch.post('/channel/reverse', { schema: schema('冲正: reverse a payment of today (signed; idempotent)', { idempotencyKey: { type: 'string' }, reason: { type: 'string' } }) },
     handle(async (code, body, req, reply) => {

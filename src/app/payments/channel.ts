@@ -45,14 +45,48 @@ export function channelActor(code: string, ip?: string, requestId?: string): Act
   return { ...SYSTEM_ACTOR, username: `channel:${code}`, displayName: `代收渠道 ${code}`, ip, requestId };
 }
 
-/** Authenticate a signed channel request; consumes the nonce. Returns the channel code. */
-export async function authenticateChannel(db: Db, req: ChannelRequest, now = Date.now()): Promise<string> {
+type ChannelRow = { code: string; enabled: boolean; secret_current: string; secret_previous: string | null; previous_valid_until: Date | null };
+/**
+ * Channel rows cached per database handle for CHANNEL_CACHE_MS: a signed request costs no query
+ * for its channel. A change made through this process (create, rotate, enable/disable) drops the
+ * entry at once; another server process sees it within CHANNEL_CACHE_MS.
+ */
+export const CHANNEL_CACHE_MS = 1000;
+const channelCache = new WeakMap<Db, Map<string, { row: ChannelRow | null; at: number }>>();
+async function channelRow(db: Db, code: string): Promise<ChannelRow | null> {
+  let m = channelCache.get(db);
+  if (!m) channelCache.set(db, (m = new Map()));
+  const hit = m.get(code);
+  const t = Date.now();
+  if (hit && t - hit.at < CHANNEL_CACHE_MS) return hit.row;
+  const ch = await db.kysely.selectFrom('payment_channels').select(['code', 'enabled', 'secret_current', 'secret_previous', 'previous_valid_until']).where('code', '=', code).modifyEnd(PREPARED).executeTakeFirst();
+  m.set(code, { row: ch ?? null, at: t });
+  return ch ?? null;
+}
+/** Drop a cached channel row (after a change to it). */
+export function forgetChannel(db: Db, code: string): void {
+  channelCache.get(db)?.delete(code);
+}
+
+/** A verified request's channel and the nonce still to be consumed. */
+export interface VerifiedChannelRequest {
+  code: string;
+  nonce: string;
+  nonceExpires: Date;
+}
+
+/**
+ * Check a signed channel request: channel known and enabled, timestamp within the skew, nonce
+ * well-formed, signature right (constant time; the previous secret during a rotation). Does not
+ * consume the nonce: `consumeNonce` does, alone or inside group posting's transaction.
+ */
+export async function verifyChannelRequest(db: Db, req: ChannelRequest, now = Date.now()): Promise<VerifiedChannelRequest> {
   const code = header(req.headers, 'x-channel-code');
   const ts = header(req.headers, 'x-timestamp');
   const nonce = header(req.headers, 'x-nonce');
   const sig = header(req.headers, 'x-signature');
   if (!code || !/^[A-Z0-9_]{2,20}$/.test(code)) throw new ChannelError('CHANNEL_UNKNOWN', 'UNAUTHENTICATED', 'header x-channel-code missing or malformed', { field: 'x-channel-code' });
-  const ch = await db.kysely.selectFrom('payment_channels').selectAll().where('code', '=', code).modifyEnd(PREPARED).executeTakeFirst();
+  const ch = await channelRow(db, code);
   if (!ch) throw new ChannelError('CHANNEL_UNKNOWN', 'UNAUTHENTICATED', `unknown channel ${code}`, { field: 'x-channel-code' });
   if (!ch.enabled) throw new ChannelError('CHANNEL_DISABLED', 'FORBIDDEN', `channel ${code} is disabled`, { field: 'x-channel-code' });
   const t = checkTimestamp(ts, now);
@@ -65,10 +99,23 @@ export async function authenticateChannel(db: Db, req: ChannelRequest, now = Dat
     throw new ChannelError('SIGNATURE_INVALID', 'UNAUTHENTICATED', 'signature does not match', { field: 'x-signature' });
   }
   // nonce lives twice the allowed skew: a replay after that fails the timestamp check anyway
-  const ins = await sql<{ nonce: string }>`insert into channel_nonces (channel_code, nonce, expires_at) values (${code}, ${nonce}, ${new Date(now + 2 * MAX_SKEW_SECONDS * 1000)})
+  return { code, nonce, nonceExpires: new Date(now + 2 * MAX_SKEW_SECONDS * 1000) };
+}
+
+export const nonceReused = () => new ChannelError('NONCE_REUSED', 'CONFLICT', 'nonce already used (replay rejected)', { field: 'x-nonce' });
+
+/** Consume a verified request's nonce (its own statement); a nonce seen before is refused. */
+export async function consumeNonce(db: Db, v: VerifiedChannelRequest): Promise<void> {
+  const ins = await sql<{ nonce: string }>`insert into channel_nonces (channel_code, nonce, expires_at) values (${v.code}, ${v.nonce}, ${v.nonceExpires})
     on conflict do nothing returning nonce`.execute(db.kysely);
-  if (ins.rows.length === 0) throw new ChannelError('NONCE_REUSED', 'CONFLICT', 'nonce already used (replay rejected)', { field: 'x-nonce' });
-  return code;
+  if (ins.rows.length === 0) throw nonceReused();
+}
+
+/** Authenticate a signed channel request and consume its nonce. Returns the channel code. */
+export async function authenticateChannel(db: Db, req: ChannelRequest, now = Date.now()): Promise<string> {
+  const v = await verifyChannelRequest(db, req, now);
+  await consumeNonce(db, v);
+  return v.code;
 }
 
 function accountNoOf(v: unknown): string {
@@ -111,8 +158,17 @@ function keyOf(v: unknown, field: string): string {
   return v;
 }
 
-/** 缴费 via a channel: exactly once per idempotency key. */
-export async function channelPay(db: Db, channel: string, input: ChannelPayInput, meta: { ip?: string; requestId?: string } = {}, now = new Date()) {
+/** A channel payment request, checked: what posting needs. */
+export interface ValidChannelPay {
+  accountNo: string;
+  amountFen: number;
+  method: 'transfer' | 'qr' | 'card';
+  idempotencyKey: string;
+  externalTxnId: string;
+}
+
+/** Check a channel payment body; errors name the field. */
+export function validateChannelPay(input: ChannelPayInput): ValidChannelPay {
   const accountNo = accountNoOf(input.accountNo);
   const amountFen = parsePaymentAmount(input.amount, 'amount');
   checkCurrency(input.currency);
@@ -120,11 +176,21 @@ export async function channelPay(db: Db, channel: string, input: ChannelPayInput
   const ext = input.externalTxnId === undefined || input.externalTxnId === null ? key : keyOf(input.externalTxnId, 'externalTxnId');
   const method = input.method === undefined ? 'transfer' : input.method;
   if (method !== 'transfer' && method !== 'qr' && method !== 'card') throw new ValidationError('method', 'transfer, qr or card');
-  const acc = await channelAccount(db, accountNo);
+  return { accountNo, amountFen, method, idempotencyKey: key, externalTxnId: ext };
+}
+
+/** 缴费 via a channel: exactly once per idempotency key. */
+export async function channelPay(db: Db, channel: string, input: ChannelPayInput, meta: { ip?: string; requestId?: string } = {}, now = new Date()) {
+  return postChannelPay(db, channel, validateChannelPay(input), meta, now);
+}
+
+/** Post one checked channel payment in its own transaction (the single path; group posting falls back to it). */
+export async function postChannelPay(db: Db, channel: string, v: ValidChannelPay, meta: { ip?: string; requestId?: string } = {}, now = new Date()) {
+  const acc = await channelAccount(db, v.accountNo);
   return inTx(db, async (trx) => {
     try {
       return await postPayment(trx, channelActor(channel, meta.ip, meta.requestId), {
-        account: acc, channel, method, amountFen, idempotencyKey: key, externalTxnId: ext, payDate: shanghaiDate(now), postedAt: now,
+        account: acc, channel, method: v.method, amountFen: v.amountFen, idempotencyKey: v.idempotencyKey, externalTxnId: v.externalTxnId, payDate: shanghaiDate(now), postedAt: now,
       });
     } catch (e) {
       if (e instanceof AppError && e.details?.reason === 'IDEMPOTENCY_MISMATCH') throw new ChannelError('IDEMPOTENCY_MISMATCH', 'CONFLICT', e.message, e.details);
@@ -152,13 +218,16 @@ export async function createChannel(db: Db, actor: Actor, input: { code: string;
   requirePermission(actor, 'payment.supervise');
   if (!/^[A-Z0-9_]{2,20}$/.test(input.code ?? '')) throw new ValidationError('code', '2-20 of A-Z 0-9 _');
   if (typeof input.name !== 'string' || !input.name.trim()) throw new ValidationError('name', 'required');
-  return inTx(db, async (trx) => {
+  const out = await inTx(db, async (trx) => {
     const r = await trx.insertInto('payment_channels').values({ code: input.code, name: input.name.trim(), kind: input.kind ?? 'bank', secret_current: secret, notify_url: input.notifyUrl ?? null })
       .onConflict((oc) => oc.column('code').doNothing()).returning('code').executeTakeFirst();
     if (!r) throw new AppError('CONFLICT', `channel ${input.code} exists`, { field: 'code' });
     await writeAudit(trx, actor, { action: 'channel.create', entityType: 'payment_channel', entityId: input.code, after: { code: input.code, name: input.name, kind: input.kind ?? 'bank' } });
     return { code: input.code, name: input.name, secret };
   });
+  // after commit: a request in between must not cache the old row again
+  forgetChannel(db, input.code);
+  return out;
 }
 
 /** Rotate a channel's secret: the old one stays valid for `graceHours` (default 24). */
@@ -166,7 +235,7 @@ export async function rotateChannelSecret(db: Db, actor: Actor, code: string, in
   requirePermission(actor, 'payment.supervise');
   const grace = input.graceHours ?? 24;
   if (!Number.isInteger(grace) || grace < 0 || grace > 720) throw new ValidationError('graceHours', 'integer 0..720');
-  return inTx(db, async (trx) => {
+  const out = await inTx(db, async (trx) => {
     const ch = await trx.selectFrom('payment_channels').select(['code', 'secret_current']).where('code', '=', code).forUpdate().executeTakeFirst();
     if (!ch) throw new AppError('NOT_FOUND', `channel ${code} not found`, { field: 'code' });
     const validUntil = new Date(Date.now() + grace * 3_600_000);
@@ -174,16 +243,22 @@ export async function rotateChannelSecret(db: Db, actor: Actor, code: string, in
     await writeAudit(trx, actor, { action: 'channel.rotate_secret', entityType: 'payment_channel', entityId: code, after: { previousValidUntil: validUntil.toISOString() } });
     return { code, secret, previousValidUntil: validUntil.toISOString() };
   });
+  // after commit: a request in between must not cache the old row again
+  forgetChannel(db, code);
+  return out;
 }
 
 export async function setChannelEnabled(db: Db, actor: Actor, code: string, enabled: boolean) {
   requirePermission(actor, 'payment.supervise');
-  return inTx(db, async (trx) => {
+  const out = await inTx(db, async (trx) => {
     const r = await trx.updateTable('payment_channels').set({ enabled }).where('code', '=', code).returning('code').executeTakeFirst();
     if (!r) throw new AppError('NOT_FOUND', `channel ${code} not found`, { field: 'code' });
     await writeAudit(trx, actor, { action: enabled ? 'channel.enable' : 'channel.disable', entityType: 'payment_channel', entityId: code, after: { enabled } });
     return { code, enabled };
   });
+  // after commit: a request in between must not cache the old row again
+  forgetChannel(db, code);
+  return out;
 }
 
 export async function listChannels(db: Db, actor: Actor) {

@@ -67,7 +67,7 @@ export interface PaymentResult {
 
 let ruleCache: { at: number; sets: Awaited<ReturnType<typeof loadRuleSets>> } | null = null;
 /** Rule sets are data changed by migration only; cached per process for 60 s. */
-async function cachedRuleSets(q: Q) {
+export async function cachedRuleSets(q: Q) {
   if (!ruleCache || Date.now() - ruleCache.at > 60_000) ruleCache = { at: Date.now(), sets: await loadRuleSets(q) };
   return ruleCache.sets;
 }
@@ -76,7 +76,7 @@ export function requestHash(accountId: number, amountFen: number, method: string
   return crypto.createHash('sha256').update(`${accountId}|${amountFen}|${method}`).digest('hex').slice(0, 32);
 }
 
-interface OpenRow {
+export interface OpenRow {
   id: number;
   period: string;
   customer_class: string;
@@ -97,6 +97,55 @@ export function pendingFeeFen(r: OpenRow, sets: LateFeeRuleSet[], asOf: string):
   const from = feeFromDate(r.due_date, r.fee_through, r.waived_through);
   const f = lateFee(rs, { principalFen: principal, customerClass: r.customer_class, period: r.period, fromDate: from, toDate: asOf }).feeFen;
   return withMinimum(rs, toFen(r.fee_charged), f);
+}
+
+export interface LedgerRow { kind: string; component: string | null; amount: string; receivable_id: number | null; memo: string | null }
+export interface ReceivableDelta { id: number; principal: string; fee_new: string; fee_paid: string; settled: boolean }
+export interface AllocationPlan {
+  /** ledger entries of the payment: late fee charged through the pay day, then fee and principal paid, then credit */
+  entries: LedgerRow[];
+  /** per receivable reached: amounts to add and whether it ends settled */
+  recv: ReceivableDelta[];
+  allocations: PaymentResult['allocations'];
+  feeFen: number;
+  principalFen: number;
+  remainderFen: number;
+}
+
+/**
+ * What one payment does to the account's open receivables (pure): the late fee up to the pay day
+ * is charged for each receivable reached, then `allocatePayment` decides (oldest first, fee first
+ * by default); what is left is credit (预收). Shared by single posting and group posting.
+ */
+export function planAllocation(open: OpenRow[], sets: LateFeeRuleSet[], amountFen: number, payDate: string, order: AllocationOrder = 'fee_first'): AllocationPlan {
+  const pending = new Map<number, number>();
+  const state = open.map((r) => {
+    const p = pendingFeeFen(r, sets, payDate);
+    pending.set(r.id, p);
+    return { id: r.id, dueDate: r.due_date, principalFen: toFen(r.amount) - toFen(r.principal_paid), feeFen: toFen(r.fee_charged) - toFen(r.fee_paid) + p };
+  });
+  const alloc = allocatePayment(amountFen, state, order);
+  const byId = new Map(open.map((r) => [r.id, r]));
+  const entries: LedgerRow[] = [];
+  const recv: ReceivableDelta[] = [];
+  const out: PaymentResult['allocations'] = [];
+  let feeSum = 0, principalSum = 0;
+  for (const a of alloc.allocations) {
+    const r = byId.get(a.receivableId)!;
+    const newFee = pending.get(r.id) ?? 0;
+    if (newFee > 0) entries.push({ kind: 'late_fee', component: 'fee', amount: fen2(newFee), receivable_id: r.id, memo: `违约金 through ${payDate}` });
+    if (a.feeFen > 0) entries.push({ kind: 'payment', component: 'fee', amount: fen2(-a.feeFen), receivable_id: r.id, memo: null });
+    if (a.principalFen > 0) entries.push({ kind: 'payment', component: 'principal', amount: fen2(-a.principalFen), receivable_id: r.id, memo: null });
+    const principalLeft = toFen(r.amount) - toFen(r.principal_paid) - a.principalFen;
+    const feeLeft = toFen(r.fee_charged) + newFee - toFen(r.fee_paid) - a.feeFen;
+    const settled = principalLeft === 0 && feeLeft === 0;
+    recv.push({ id: r.id, principal: fen2(a.principalFen), fee_new: fen2(newFee), fee_paid: fen2(a.feeFen), settled });
+    feeSum += a.feeFen;
+    principalSum += a.principalFen;
+    out.push({ receivableId: r.id, period: r.period, fee: fen2(a.feeFen), principal: fen2(a.principalFen), settled });
+  }
+  if (alloc.remainderFen > 0) entries.push({ kind: 'payment', component: null, amount: fen2(-alloc.remainderFen), receivable_id: null, memo: '预收 credit' });
+  return { entries, recv, allocations: out, feeFen: feeSum, principalFen: principalSum, remainderFen: alloc.remainderFen };
 }
 
 export async function accountBalanceFen(q: Q, accountId: number): Promise<number> {
@@ -131,33 +180,9 @@ export async function postPayment(trx: Trx, actor: Actor, i: PostPaymentInput): 
       from receivables where account_id = ${i.account.id} and status = 'open'
      order by id for update${PREPARED}`.execute(trx);
   const sets = await cachedRuleSets(trx);
-  const pending = new Map<number, number>();
-  const state = open.rows.map((r) => {
-    const p = pendingFeeFen(r, sets, i.payDate);
-    pending.set(r.id, p);
-    return { id: r.id, dueDate: r.due_date, principalFen: toFen(r.amount) - toFen(r.principal_paid), feeFen: toFen(r.fee_charged) - toFen(r.fee_paid) + p };
-  });
-  const alloc = allocatePayment(i.amountFen, state, i.order ?? 'fee_first');
-  const byId = new Map(open.rows.map((r) => [r.id, r]));
-  const entries: Array<{ kind: string; component: string | null; amount: string; receivable_id: number | null; memo: string | null }> = [];
-  const recv: Array<{ id: number; principal: string; fee_new: string; fee_paid: string; settled: boolean }> = [];
-  const out: PaymentResult['allocations'] = [];
-  let feeSum = 0, principalSum = 0;
-  for (const a of alloc.allocations) {
-    const r = byId.get(a.receivableId)!;
-    const newFee = pending.get(r.id) ?? 0;
-    if (newFee > 0) entries.push({ kind: 'late_fee', component: 'fee', amount: fen2(newFee), receivable_id: r.id, memo: `违约金 through ${i.payDate}` });
-    if (a.feeFen > 0) entries.push({ kind: 'payment', component: 'fee', amount: fen2(-a.feeFen), receivable_id: r.id, memo: null });
-    if (a.principalFen > 0) entries.push({ kind: 'payment', component: 'principal', amount: fen2(-a.principalFen), receivable_id: r.id, memo: null });
-    const principalLeft = toFen(r.amount) - toFen(r.principal_paid) - a.principalFen;
-    const feeLeft = toFen(r.fee_charged) + newFee - toFen(r.fee_paid) - a.feeFen;
-    const settled = principalLeft === 0 && feeLeft === 0;
-    recv.push({ id: r.id, principal: fen2(a.principalFen), fee_new: fen2(newFee), fee_paid: fen2(a.feeFen), settled });
-    feeSum += a.feeFen;
-    principalSum += a.principalFen;
-    out.push({ receivableId: r.id, period: r.period, fee: fen2(a.feeFen), principal: fen2(a.principalFen), settled });
-  }
-  if (alloc.remainderFen > 0) entries.push({ kind: 'payment', component: null, amount: fen2(-alloc.remainderFen), receivable_id: null, memo: '预收 credit' });
+  const plan = planAllocation(open.rows, sets, i.amountFen, i.payDate, i.order);
+  const { entries, recv, allocations: out, feeFen: feeSum, principalFen: principalSum } = plan;
+  const alloc = { remainderFen: plan.remainderFen };
   const result: PaymentResult = {
     paymentId, status: 'posted', channel: i.channel, idempotencyKey: i.idempotencyKey, externalTxnId: i.externalTxnId ?? null,
     accountNo: i.account.accountNo, accountName: i.account.name, amount: fen2(i.amountFen), method: i.method, payDate: i.payDate,
