@@ -9,6 +9,9 @@
  *
  *   DATABASE_URL=postgres://... npm run bench -- payments [--concurrency 200] [--requests 5000]
  *       [--accounts 5000] [--receivables 100000] [--port 3902] [--skip-api] [--keep]
+ *       [--rate 2000] [--paced-seconds 5]   then requests offered at a fixed rate (open loop; 0 = skip)
+ *       [--paths single,group]   API paths measured in this run, in this order (group posting is the
+ *                                server's default; single = VOLTLINE_CHANNEL_BATCH=off)
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -40,7 +43,9 @@ export async function run(args: string[]) {
   const requests = arg(args, 'requests', 5000);
   const accounts = arg(args, 'accounts', 5000);
   const receivables = arg(args, 'receivables', 100_000);
-  const port = arg(args, 'port', 3902);
+  const basePort = arg(args, 'port', 3902);
+  const rate = arg(args, 'rate', 2000);
+  const pacedSeconds = arg(args, 'paced-seconds', 5);
   const name = `vl_bench_pay_${crypto.randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: env.databaseUrl });
   await admin.connect();
@@ -63,9 +68,12 @@ export async function run(args: string[]) {
               insert into ledger_entries (account_id, kind, component, amount, receivable_id, entry_date) select account_id, 'adjustment', 'principal', amount, id, current_date from ins`.execute(db.kysely);
     const nos = (await db.kysely.selectFrom('accounts').select('account_no').execute()).map((r) => r.account_no);
 
-    if (!args.includes('--skip-api')) {
+    /** one API measurement: a fresh server child in the given mode, warm-up, then the timed requests */
+    async function apiRun(mode: 'single' | 'group', round: number): Promise<Record<string, unknown>> {
+      let result: Record<string, unknown> = {};
+      const port = basePort + round;
       const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(root, 'bin/voltline.mjs'), 'serve', '--port', String(port), '--host', '127.0.0.1'], {
-        env: { ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'warn', VOLTLINE_SCHEDULER: 'off', VOLTLINE_DB_POOL_SIZE: String(arg(args, 'pool', 20)) },
+        env: { ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'warn', VOLTLINE_SCHEDULER: 'off', VOLTLINE_DB_POOL_SIZE: String(arg(args, 'pool', 20)), VOLTLINE_CHANNEL_BATCH: mode === 'group' ? 'on' : 'off' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       try {
@@ -82,7 +90,7 @@ export async function run(args: string[]) {
         const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
         const p = '/api/v1/channel/pay';
         const pay = (i: number) => new Promise<{ status: number; body: string }>((res, rej) => {
-          const body = JSON.stringify({ accountNo: nos[(i * 7919) % nos.length], amount: `${1 + (i % 9)}.${String(i % 100).padStart(2, '0')}`, currency: 'CNY', idempotencyKey: `BENCH-${i}-${name}` });
+          const body = JSON.stringify({ accountNo: nos[(i * 7919) % nos.length], amount: `${1 + (i % 9)}.${String(i % 100).padStart(2, '0')}`, currency: 'CNY', idempotencyKey: `BENCH-${mode}-${i}-${name}` });
           const ts = String(Math.floor(Date.now() / 1000));
           const nonce = crypto.randomUUID();
           const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: p, agent, headers: { 'content-type': 'application/json', 'x-channel-code': 'BENCH', 'x-timestamp': ts, 'x-nonce': nonce, 'x-signature': signRequest(secret, 'POST', p, ts, nonce, body) } }, (r) => {
@@ -114,14 +122,54 @@ export async function run(args: string[]) {
         }));
         const secs = (performance.now() - t) / 1000;
         lat.sort((a, b) => a - b);
-        out.api = { requests, concurrency, seconds: Math.round(secs * 100) / 100, paymentsPerSecond: Math.round(requests / secs), errors, firstError: firstError || undefined, p50ms: pct(lat, 50), p90ms: pct(lat, 90), p99ms: pct(lat, 99), maxms: pct(lat, 100) };
+        result = { mode, requests, concurrency, seconds: Math.round(secs * 100) / 100, paymentsPerSecond: Math.round(requests / secs), errors, firstError: firstError || undefined, p50ms: pct(lat, 50), p90ms: pct(lat, 90), p99ms: pct(lat, 99), maxms: pct(lat, 100) };
+        // paced (open loop): requests offered at a fixed rate over at most `concurrency` connections;
+        // latency counted from the scheduled send time, so a stall is not hidden (no coordinated omission)
+        if (rate > 0) {
+          const n = Math.max(1, Math.round(rate * pacedSeconds));
+          const plat: number[] = [];
+          let perrors = 0, inFlight = 0, maxInFlight = 0;
+          const start = performance.now() + 20;
+          const base = 2 * requests + 1000 + round * 10_000_000;
+          const done: Array<Promise<void>> = [];
+          for (let k = 0; k < n; k++) {
+            const due = start + (k * 1000) / rate;
+            const wait = due - performance.now();
+            if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+            inFlight++;
+            maxInFlight = Math.max(maxInFlight, inFlight);
+            done.push(pay(base + k).then((r) => {
+              inFlight--;
+              plat.push(performance.now() - due);
+              if (r.status !== 200) perrors++;
+            }));
+          }
+          await Promise.all(done);
+          const psecs = (performance.now() - start) / 1000;
+          plat.sort((a, b) => a - b);
+          result.paced = { offeredPerSecond: rate, requests: n, seconds: Math.round(psecs * 100) / 100, achievedPerSecond: Math.round(n / psecs), errors: perrors, maxOpenRequests: maxInFlight, p50ms: pct(plat, 50), p90ms: pct(plat, 90), p99ms: pct(plat, 99), maxms: pct(plat, 100) };
+        }
         agent.destroy();
       } finally {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       }
       const rec = await reconcileLedger(db.kysely);
-      (out.api as Record<string, unknown>).ledgerReconciles = rec.ok;
+      result.ledgerReconciles = rec.ok;
+      return result;
+    }
+
+    if (!args.includes('--skip-api')) {
+      // group posting (the default) and the single path, measured in the same run; order as given
+      const pi = args.indexOf('--paths');
+      const paths = (pi >= 0 ? args[pi + 1] : 'single,group').split(',');
+      const apiOut: Record<string, unknown> = {};
+      let round = 0;
+      for (const mode of paths) {
+        if (mode !== 'single' && mode !== 'group') throw new Error(`--paths: single and/or group, got ${mode}`);
+        apiOut[mode] = await apiRun(mode, round++);
+      }
+      out.api = apiOut;
     }
 
     // late-fee accrual over M overdue receivables spread over the accounts
