@@ -191,6 +191,10 @@ async function channelApi(ch: FastifyInstance, { db, env }: Deps) {
     reply.status(status).send({ error: { code, message, ...(details ? { details } : {}) } });
   });
 
+  // one batcher per database handle and process; its fallback is logged by the server's logger
+  const batcher = () => channelBatcher(db, { maxBatch: env.channelBatchMax, maxInFlight: env.channelBatchInFlight },
+    (err, size) => ch.log.warn({ err, size }, 'channel payment group failed; posting its requests one by one'));
+
   const parseChannelBody = (raw: string): Record<string, unknown> => {
     if (!raw) return {};
     try {
@@ -239,9 +243,7 @@ async function channelApi(ch: FastifyInstance, { db, env }: Deps) {
       throw e;
     }
     const request = { ...valid, channel: v.code, nonce: v, meta: { ip: req.ip, requestId: req.id }, now };
-    const r = env.channelBatch
-      ? await channelBatcher(db, { maxBatch: env.channelBatchMax, maxInFlight: env.channelBatchInFlight }, (err, size) => req.log.warn({ err, size }, 'channel payment group failed; posting its requests one by one')).submit(request)
-      : await postAlone(db, request);
+    const r = env.channelBatch ? await batcher().submit(request) : await postAlone(db, request);
     reply.header('idempotent-replayed', String(r.replayed));
     return r.result;
   });
