@@ -62,7 +62,7 @@ describe.each(engines())('payments on %s', (engine) => {
     const b2 = await issuedBill(a.id, '2026-09', '80.00', '2026-10-15');
     const bt = await issuedBill(a.id, '2026-10', '99.00', '2026-11-15', true);
     const r1 = await inTx(t.db, (trx) => postIssuedBills(trx, [b1, b2, bt]));
-    expect(r1).toEqual({ posted: 2, amount: '200.50' });
+    expect(r1).toEqual({ posted: 2, amount: '200.50', creditApplied: '0.00' });
     const r2 = await inTx(t.db, (trx) => postIssuedBills(trx, [b1, b2, bt]));
     expect(r2.posted).toBe(0);
     const clerk = await t.login('collector');
@@ -75,6 +75,43 @@ describe.each(engines())('payments on %s', (engine) => {
     // the ledger is append-only
     await expect(sql`update ledger_entries set amount = 1 where account_id = ${a.id}`.execute(t.db.kysely)).rejects.toThrow(/append-only/);
     await expect(sql`delete from ledger_entries where account_id = ${a.id}`.execute(t.db.kysely)).rejects.toThrow(/append-only/);
+  });
+
+  it('预收冲抵: credit already on the account pays newly issued bills and debit adjustments at once; no late fee or arrears on what it covers', async () => {
+    const a = take();
+    await setClass(a.id, 'residential');
+    const clerk = await t.login('collector');
+    // 100.00 paid with nothing owed → credit
+    const pay = await channelPay(t.db, 'GOLD', { accountNo: a.account_no, amount: '100.00', idempotencyKey: 'GOLD-CREDIT-0001' }, {}, new Date('2026-08-01T10:00:00+08:00'));
+    expect(pay.result).toMatchObject({ credit: '100.00', balanceAfter: '-100.00' });
+    // a bill of 60.00 is issued: the credit settles it
+    const b1 = await issuedBill(a.id, '2026-08', '60.00', '2026-09-15');
+    const r1 = await inTx(t.db, (trx) => postIssuedBills(trx, [b1]));
+    expect(r1).toEqual({ posted: 1, amount: '60.00', creditApplied: '60.00' });
+    const rec1 = await t.db.kysely.selectFrom('receivables').select(['id', 'status', 'principal_paid']).where('bill_id', '=', b1).executeTakeFirstOrThrow();
+    expect(rec1).toMatchObject({ status: 'settled', principal_paid: '60.00' });
+    // a bill of 70.00: 40.00 of credit left pays part of it
+    const b2 = await issuedBill(a.id, '2026-09', '70.00', '2026-10-15');
+    expect((await inTx(t.db, (trx) => postIssuedBills(trx, [b2]))).creditApplied).toBe('40.00');
+    const rec2 = await t.db.kysely.selectFrom('receivables').select(['id', 'status', 'principal_paid']).where('bill_id', '=', b2).executeTakeFirstOrThrow();
+    expect(rec2).toMatchObject({ status: 'open', principal_paid: '40.00' });
+    // the late fee runs on the 30.00 not covered (residential 1‰: 10-16 .. 11-14 = 30 days → 0.90)
+    await accrueLateFees(t.db, '2026-11-14');
+    const acc = await t.db.kysely.selectFrom('late_fee_accruals').select(['receivable_id', 'principal', 'amount']).where('account_id', '=', a.id).execute();
+    expect(acc.map((x) => [Number(x.receivable_id), x.principal, x.amount])).toEqual([[Number(rec2.id), '30.00', '0.90']]);
+    const due = await t.call('GET', `/api/v1/payments/accounts/${a.account_no}/due`, { cookie: clerk });
+    expect(due.body).toMatchObject({ balance: '30.00', credit: '0.00' });
+    // a debit adjustment while there is no credit: nothing to apply
+    const adj = await inTx(t.db, (trx) => postReceivable(trx, { accountId: a.id, period: '2026-10', amountFen: 500, dueDate: '2026-12-15' }));
+    expect(adj.creditApplied).toBe('0.00');
+    // money first, then a debit adjustment: applied
+    await channelPay(t.db, 'GOLD', { accountNo: a.account_no, amount: '50.00', idempotencyKey: 'GOLD-CREDIT-0002' }, {}, new Date('2026-11-14T10:00:00+08:00'));
+    const adj2 = await inTx(t.db, (trx) => postReceivable(trx, { accountId: a.id, period: '2026-11', amountFen: 1234, dueDate: '2027-01-15' }));
+    expect(adj2.creditApplied).toBe('12.34');
+    expect((await reconcileLedger(t.db.kysely, [a.id])).ok).toBe(true);
+    const audits = await t.db.kysely.selectFrom('audit_events').select(['after']).where('action', '=', 'ledger.credit_apply').where('entity_id', '=', String(a.id)).orderBy('id').execute();
+    expect(audits.map((x) => (x.after as any).applied)).toEqual(['60.00', '40.00', '12.34']);
+    expect((await verifyAudit(t.db)).ok).toBe(true);
   });
 
   it('late fee golden numbers through payment: P-1 6.00, P-2 520.00 (cross-year), then allocation oldest first', async () => {

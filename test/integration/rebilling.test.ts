@@ -57,7 +57,7 @@ describe.each(engines())('rebilling on %s', (engine) => {
   const balance = async (accountId: number) =>
     (await sql<{ s: string }>`select coalesce(sum(amount), 0)::numeric(14,2)::text as s from ledger_entries where account_id = ${accountId}`.execute(t.db.kysely)).rows[0].s;
   const adjEntries = async (accountId: number) =>
-    t.db.kysely.selectFrom('ledger_entries').selectAll().where('account_id', '=', accountId).where('kind', '=', 'adjustment').execute();
+    t.db.kysely.selectFrom('ledger_entries').selectAll().where('account_id', '=', accountId).where('kind', '=', 'adjustment').orderBy('id').execute();
 
   beforeAll(async () => {
     t = await createTestApp(engine, { accounts: 150 });
@@ -151,14 +151,17 @@ describe.each(engines())('rebilling on %s', (engine) => {
     expect(p1.status).toBe(200);
     expect(p1.body).toMatchObject({ status: 'posted', alreadyPosted: false, receivableId: null });
     const e1 = await adjEntries(resA.id);
-    expect(e1).toHaveLength(1);
-    expect(e1[0]).toMatchObject({ amount: '-30.90', component: null, receivable_id: null, id: p1.body.ledgerEntryId });
+    // the credit, then 预收冲抵: it pays the open October receivable at once (two entries netting to zero)
+    const recv = await t.db.kysely.selectFrom('receivables').select(['id', 'amount', 'principal_paid', 'status']).where('bill_id', '=', b.id).executeTakeFirstOrThrow();
+    expect(e1.map((e) => [e.amount, e.component, e.receivable_id === null ? null : Number(e.receivable_id)])).toEqual([['-30.90', null, null], ['30.90', null, null], ['-30.90', 'principal', Number(recv.id)]]);
+    expect(e1[0].id).toBe(p1.body.ledgerEntryId);
+    expect(recv).toMatchObject({ amount: '166.30', principal_paid: '30.90', status: 'open' });
     expect(cents(await balance(resA.id)) - cents(bal0)).toBe(-3090);
     // idempotent
     const p2 = await t.call('POST', `/api/v1/billing/adjustments/${id}/post`, { cookie: checker });
     expect(p2.status).toBe(200);
     expect(p2.body).toMatchObject({ status: 'posted', alreadyPosted: true, ledgerEntryId: p1.body.ledgerEntryId });
-    expect(await adjEntries(resA.id)).toHaveLength(1);
+    expect(await adjEntries(resA.id)).toHaveLength(3);
     expect(cents(await balance(resA.id)) - cents(bal0)).toBe(-3090);
     // the amount due nets the credit
     const due = await t.call('GET', `/api/v1/payments/accounts/${resA.account_no}/ledger`, { cookie: await t.login('admin') });

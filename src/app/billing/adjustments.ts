@@ -33,6 +33,7 @@ import { addDays, checkDate, fen2, shanghaiDate, toFen } from '../../domain/paym
 import { can, inTx, requirePermission, requireScope, type Actor, type Q, type Trx } from '../context.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { postReceivable } from '../payments/receivables.js';
+import { applyCreditWhereHeld } from '../payments/refunds.js';
 import { DEFAULT_DUE_DAYS } from './review.js';
 import { actorUnits } from './run.js';
 
@@ -572,7 +573,7 @@ export async function postAdjustment(db: Db, actor: Actor, id: number, now = new
       const s = await trx.selectFrom('settings').select('value').where('key', '=', 'billing.due_days').executeTakeFirst();
       const days = { ...DEFAULT_DUE_DAYS, ...((s?.value as Record<string, number> | undefined) ?? {}) };
       const due = addDays(today, days[a.customer_class] ?? days.default ?? 15);
-      receivableId = (await postReceivable(trx, { accountId: a.account_id, period: today.slice(0, 7), amountFen: fen, dueDate: due, memo, source: 'adjustment' })).id;
+      receivableId = (await postReceivable(trx, { accountId: a.account_id, period: today.slice(0, 7), amountFen: fen, dueDate: due, memo, source: 'adjustment' }, { actor })).id;
       const e = await trx.selectFrom('ledger_entries').select('id').where('receivable_id', '=', receivableId).where('kind', '=', 'adjustment').executeTakeFirstOrThrow();
       entryId = e.id;
     } else {
@@ -581,6 +582,8 @@ export async function postAdjustment(db: Db, actor: Actor, id: number, now = new
         entry_date: sql<string>`(now() at time zone 'Asia/Shanghai')::date` as never, memo,
       }).returning('id').executeTakeFirstOrThrow();
       entryId = e.id;
+      // the credit pays what the account still owes (预收冲抵)
+      await applyCreditWhereHeld(trx, actor, [a.account_id], memo, now);
     }
     await trx.updateTable('bill_adjustments').set({ status: 'posted', posted_by: actor.userId, posted_at: sql<Date>`now()` as never, receivable_id: receivableId, ledger_entry_id: entryId, updated_at: sql<Date>`now()` as never }).where('id', '=', id).execute();
     await writeAudit(trx, actor, { action: 'bill_adjustment.post', entityType: 'bill_adjustment', entityId: id, orgUnitId: a.org_unit_id, before: snap(a), after: { status: 'posted', amountTotal: a.amount_total, ledgerEntryId: entryId, receivableId } });

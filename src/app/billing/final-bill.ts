@@ -213,7 +213,7 @@ export async function issueFinalBill(trx: Trx, actor: Actor, i: FinalBillInput, 
       unit_price: l.unitPrice, amount: l.amount, segment: l.segment ?? null, rule: l.rule,
     })) as never).execute();
   }
-  const posted = issued ? await postIssuedBills(trx, [billId]) : { posted: 0, amount: '0.00' };
+  const posted = issued ? await postIssuedBills(trx, [billId], { actor, applyCredit: false }) : { posted: 0, amount: '0.00' };
   await writeAudit(trx, actor, {
     action: issued ? 'bill.final_issue' : 'bill.final_exception', entityType: 'bill', entityId: billId, orgUnitId: a.org_unit_id,
     after: { accountNo: a.account_no, period, periodStart: d.det.periodStart, periodEnd: d.det.periodEnd, kwh: d.kwh, amount: d.amount, dueDate, runId: run.id, exceptionCode: d.exceptionCode, flags: d.flags, finalReadings: finalRows, serviceRequest: i.requestNo, receivablePosted: posted.posted > 0 },

@@ -171,12 +171,12 @@ export async function issueRun(db: Db, actor: Actor, runId: number, input: { iss
     const issued = await q.returning('id').execute();
     const n = issued.length;
     // issued bills become receivables on the customer's ledger in the same transaction (issue 6)
-    const posted = await postIssuedBills(trx, issued.map((b) => b.id));
+    const posted = await postIssuedBills(trx, issued.map((b) => b.id), { actor });
     const left = await trx.selectFrom('bills').select(sql<number>`count(*)::int`.as('n')).where('run_id', '=', runId).where('status', 'in', ['calculated', 'review']).executeTakeFirstOrThrow();
     const status = left.n === 0 ? 'completed' : run.status;
     await trx.updateTable('billing_runs').set({ status, issued_at: sql<Date>`now()` as never, updated_at: sql<Date>`now()` as never }).where('id', '=', runId).execute();
     const amount = await trx.selectFrom('bills').select(sql<string>`coalesce(sum(amount_total), 0)::text`.as('a')).where('run_id', '=', runId).where('status', '=', 'issued').executeTakeFirstOrThrow();
-    await writeAudit(trx, actor, { action: 'billing_run.issue', entityType: 'billing_run', entityId: runId, orgUnitId: actor.orgUnitId, after: { period: run.period, issued: n, issueDate, dueDays: days, runStatus: status, issuedAmountTotal: amount.a, receivablesPosted: posted.posted } });
+    await writeAudit(trx, actor, { action: 'billing_run.issue', entityType: 'billing_run', entityId: runId, orgUnitId: actor.orgUnitId, after: { period: run.period, issued: n, issueDate, dueDays: days, runStatus: status, issuedAmountTotal: amount.a, receivablesPosted: posted.posted, creditApplied: posted.creditApplied } });
     return { runId, issued: n, issueDate, runStatus: status, remainingInReview: left.n };
   });
 }

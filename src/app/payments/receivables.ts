@@ -2,22 +2,24 @@
  * Receivables (应收) and the ledger entries that create them. Issued bills become receivables
  * through `postIssuedBills` (called by the billing issue step in the same transaction);
  * adjustments through `postReceivable`. Both are idempotent: a bill is posted at most once
- * (receivables.bill_id is UNIQUE).
+ * (receivables.bill_id is UNIQUE). Credit the account already holds (预收) is applied to the new
+ * receivables in the same transaction (`applyCreditWhereHeld`).
  */
 import { sql } from 'kysely';
 import '../../db/schema-billing.js';
 import '../../db/schema-payments.js';
 import { AppError, ValidationError } from '../../domain/errors.js';
 import { checkDate, fen2, type LateFeeRuleSet } from '../../domain/payments/index.js';
-import type { Q, Trx } from '../context.js';
+import { SYSTEM_ACTOR, type Actor, type Q, type Trx } from '../context.js';
+import { applyCreditWhereHeld } from './refunds.js';
 
 /**
  * Post issued bills as receivables: one receivable and one `bill` ledger entry per issued,
  * non-trial bill with a positive amount that has not been posted before. Set-based (works for a
  * whole run at once). Returns how many were posted now. Call it inside the issuing transaction.
  */
-export async function postIssuedBills(trx: Trx, billIds: number[]): Promise<{ posted: number; amount: string }> {
-  if (billIds.length === 0) return { posted: 0, amount: '0.00' };
+export async function postIssuedBills(trx: Trx, billIds: number[], opts: { actor?: Actor; applyCredit?: boolean } = {}): Promise<{ posted: number; amount: string; creditApplied: string }> {
+  if (billIds.length === 0) return { posted: 0, amount: '0.00', creditApplied: '0.00' };
   const ids = [...new Set(billIds)];
   const { rows } = await sql<{ n: number; amount: string | null }>`
     with ins as (
@@ -34,7 +36,16 @@ export async function postIssuedBills(trx: Trx, billIds: number[]): Promise<{ po
       returning amount
     )
     select count(*)::int as n, sum(amount)::text as amount from led`.execute(trx);
-  return { posted: rows[0].n, amount: rows[0].amount ?? '0.00' };
+  // 预收冲抵: credit the customers already hold pays the new receivables at once
+  let creditFen = 0;
+  if (opts.applyCredit !== false && rows[0].n > 0) {
+    const holders = await sql<{ account_id: number }>`
+      select distinct r.account_id from receivables r
+       where r.bill_id = any(${ids}::bigint[])
+         and (select coalesce(sum(e.amount), 0) from ledger_entries e where e.account_id = r.account_id and e.receivable_id is null) < 0`.execute(trx);
+    if (holders.rows.length) creditFen = (await applyCreditWhereHeld(trx, opts.actor ?? SYSTEM_ACTOR, holders.rows.map((h) => Number(h.account_id)), '发行 bill issued')).appliedFen;
+  }
+  return { posted: rows[0].n, amount: rows[0].amount ?? '0.00', creditApplied: fen2(creditFen) };
 }
 
 export interface ReceivableInput {
@@ -47,7 +58,7 @@ export interface ReceivableInput {
 }
 
 /** Post one adjustment receivable (e.g. 退补 owed by the customer) with its ledger entry. */
-export async function postReceivable(trx: Trx, i: ReceivableInput): Promise<{ id: number }> {
+export async function postReceivable(trx: Trx, i: ReceivableInput, opts: { actor?: Actor; applyCredit?: boolean } = {}): Promise<{ id: number; creditApplied: string }> {
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(i.period)) throw new ValidationError('period', 'must be YYYY-MM');
   if (!Number.isSafeInteger(i.amountFen) || i.amountFen <= 0) throw new ValidationError('amount', 'must be positive');
   checkDate(i.dueDate, 'dueDate');
@@ -61,7 +72,8 @@ export async function postReceivable(trx: Trx, i: ReceivableInput): Promise<{ id
     account_id: acc.id, kind: 'adjustment', component: 'principal', amount: fen2(i.amountFen), receivable_id: r.id, payment_id: null,
     entry_date: sql<string>`(now() at time zone 'Asia/Shanghai')::date` as never, memo: i.memo ?? `adjustment ${i.period}`,
   }).execute();
-  return { id: r.id };
+  const credit = opts.applyCredit === false ? { appliedFen: 0 } : await applyCreditWhereHeld(trx, opts.actor ?? SYSTEM_ACTOR, [acc.id], i.memo ?? `adjustment ${i.period}`);
+  return { id: r.id, creditApplied: fen2(credit.appliedFen) };
 }
 
 /** Active late-fee rule sets as domain objects. */

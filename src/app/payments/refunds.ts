@@ -91,6 +91,34 @@ export async function applyCredit(trx: Trx, accountId: number, memo: string): Pr
   return { appliedFen: applied, receivables: touched };
 }
 
+/**
+ * 预收冲抵: each of `accountIds` that holds credit while it has open receivables gets the credit
+ * applied to them (`applyCredit`: oldest first, fee then principal), with one audit event per
+ * account. Called when receivables are posted (issued bills, debit adjustments) and when a credit
+ * adjustment is posted, so money the customer already paid is never left aside while a bill runs
+ * late fees or counts as arrears. One statement finds the accounts: credit = minus the sum of the
+ * entries not tied to a receivable (the tied ones sum to what is outstanding, see reconcileLedger);
+ * a partial index keeps it one probe per account.
+ */
+export async function applyCreditWhereHeld(trx: Trx, actor: Actor, accountIds: number[], memo: string, now = new Date()): Promise<{ accounts: number; appliedFen: number }> {
+  if (!accountIds.length) return { accounts: 0, appliedFen: 0 };
+  const { rows } = await sql<{ account_id: number; account_no: string; org_unit_id: number }>`
+    select a.id as account_id, a.account_no, a.org_unit_id from accounts a
+     where a.id = any(${[...new Set(accountIds)]}::int8[])
+       and (select coalesce(sum(e.amount), 0) from ledger_entries e where e.account_id = a.id and e.receivable_id is null) < 0
+       and exists (select 1 from receivables r where r.account_id = a.id and r.status = 'open')
+     order by a.id`.execute(trx);
+  let total = 0, n = 0;
+  for (const a of rows) {
+    const applied = await applyCredit(trx, Number(a.account_id), memo);
+    if (applied.appliedFen <= 0) continue;
+    n++;
+    total += applied.appliedFen;
+    await writeAudit(trx, actor, { action: 'ledger.credit_apply', entityType: 'account', entityId: Number(a.account_id), orgUnitId: Number(a.org_unit_id), after: { accountNo: a.account_no, applied: fen2(applied.appliedFen), receivables: applied.receivables, reason: memo } }, now);
+  }
+  return { accounts: n, appliedFen: total };
+}
+
 export interface CreditSettlement {
   balanceBefore: string;
   creditApplied: string;
