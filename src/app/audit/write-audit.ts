@@ -35,17 +35,11 @@ function plain(v: unknown): unknown {
   return v === undefined ? null : JSON.parse(JSON.stringify(maskPii(v)));
 }
 
-export async function writeAudit(trx: Trx, actor: Actor, e: AuditInput, now = new Date()): Promise<number> {
-  const locked = await sql<{ k: number }>`select (pg_backend_pid() % ${AUDIT_CHAINS})::int as k, pg_advisory_xact_lock(${AUDIT_LOCK_BASE}::int8 + pg_backend_pid() % ${AUDIT_CHAINS}) as l${PREPARED}`.execute(trx);
-  const chain = Number(locked.rows[0].k);
-  // a new statement after the lock: its snapshot sees the head as the last holder committed it
-  const { rows } = await sql<{ id: string | number; last_hash: string | null }>`select nextval(pg_get_serial_sequence('audit_events', 'id'))::int8 as id,
-      (select last_hash from audit_chain_head where id = ${chain + 1}::int) as last_hash${PREPARED}`.execute(trx);
-  const id = Number(rows[0].id);
-  const prevHash = rows[0].last_hash ?? GENESIS_HASH;
-  const content = {
+/** The hashed content of one event (what `voltline audit verify` recomputes). */
+function auditContent(id: number, occurredAt: string, actor: Actor, e: AuditInput) {
+  return {
     id,
-    occurredAt: now.toISOString(),
+    occurredAt,
     actorId: actor.userId,
     actorName: actor.username,
     action: e.action,
@@ -56,6 +50,17 @@ export async function writeAudit(trx: Trx, actor: Actor, e: AuditInput, now = ne
     after: plain(e.after),
     requestId: actor.requestId ?? null,
   };
+}
+
+export async function writeAudit(trx: Trx, actor: Actor, e: AuditInput, now = new Date()): Promise<number> {
+  const locked = await sql<{ k: number }>`select (pg_backend_pid() % ${AUDIT_CHAINS})::int as k, pg_advisory_xact_lock(${AUDIT_LOCK_BASE}::int8 + pg_backend_pid() % ${AUDIT_CHAINS}) as l${PREPARED}`.execute(trx);
+  const chain = Number(locked.rows[0].k);
+  // a new statement after the lock: its snapshot sees the head as the last holder committed it
+  const { rows } = await sql<{ id: string | number; last_hash: string | null }>`select nextval(pg_get_serial_sequence('audit_events', 'id'))::int8 as id,
+      (select last_hash from audit_chain_head where id = ${chain + 1}::int) as last_hash${PREPARED}`.execute(trx);
+  const id = Number(rows[0].id);
+  const prevHash = rows[0].last_hash ?? GENESIS_HASH;
+  const content = auditContent(id, now.toISOString(), actor, e);
   const hash = auditHash(prevHash, content);
   const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
   await sql`with e as (
@@ -85,19 +90,7 @@ export async function writeAuditMany(trx: Trx, events: Array<{ actor: Actor; eve
   const occurredAt = now.toISOString();
   const out: Array<Record<string, unknown>> = [];
   events.forEach(({ actor, event: e }, n) => {
-    const content = {
-      id: ids[n],
-      occurredAt,
-      actorId: actor.userId,
-      actorName: actor.username,
-      action: e.action,
-      entityType: e.entityType,
-      entityId: e.entityId === undefined || e.entityId === null ? null : String(e.entityId),
-      orgUnitId: e.orgUnitId ?? null,
-      before: plain(e.before),
-      after: plain(e.after),
-      requestId: actor.requestId ?? null,
-    };
+    const content = auditContent(ids[n], occurredAt, actor, e);
     const hash = auditHash(prevHash, content);
     out.push({
       id: content.id, occurred_at: occurredAt, actor_id: content.actorId, actor_name: content.actorName, action: content.action, entity_type: content.entityType,
