@@ -8,11 +8,12 @@
  * under the lock, so they increase along each chain; `voltline audit verify` walks the trail in
  * id order and checks every chain's links and head.
  *
- * Three statements: lock (returns the chain), read the head and draw the id, then insert the
- * event and move the head in one statement. Call it as the last statement of a use case to keep
- * the lock short (it is held until commit).
+ * Two statements: `audit_claim` (a VOLATILE function: it takes the lock, then reads the head with
+ * a snapshot taken after the lock was granted, and draws the ids), then insert the events and
+ * move the head in one statement. Call it near the end of a use case to keep the lock short (it
+ * is held until commit).
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Actor, Trx } from '../context.js';
 import { auditHash, GENESIS_HASH } from '../../domain/audit/chain.js';
 import { maskPii } from '../../domain/security/mask.js';
@@ -52,60 +53,74 @@ function auditContent(id: number, occurredAt: string, actor: Actor, e: AuditInpu
   };
 }
 
-export async function writeAudit(trx: Trx, actor: Actor, e: AuditInput, now = new Date()): Promise<number> {
-  const locked = await sql<{ k: number }>`select (pg_backend_pid() % ${AUDIT_CHAINS})::int as k, pg_advisory_xact_lock(${AUDIT_LOCK_BASE}::int8 + pg_backend_pid() % ${AUDIT_CHAINS}) as l${PREPARED}`.execute(trx);
-  const chain = Number(locked.rows[0].k);
-  // a new statement after the lock: its snapshot sees the head as the last holder committed it
-  const { rows } = await sql<{ id: string | number; last_hash: string | null }>`select nextval(pg_get_serial_sequence('audit_events', 'id'))::int8 as id,
-      (select last_hash from audit_chain_head where id = ${chain + 1}::int) as last_hash${PREPARED}`.execute(trx);
-  const id = Number(rows[0].id);
-  const prevHash = rows[0].last_hash ?? GENESIS_HASH;
-  const content = auditContent(id, now.toISOString(), actor, e);
-  const hash = auditHash(prevHash, content);
-  const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
-  await sql`with e as (
-      insert into audit_events (id, occurred_at, actor_id, actor_name, action, entity_type, entity_id, org_unit_id, before, after, request_id, ip, prev_hash, hash, chain)
-      values (${id}, ${content.occurredAt}, ${content.actorId}, ${content.actorName}, ${content.action}, ${content.entityType}, ${content.entityId}, ${content.orgUnitId},
-              ${json(content.before)}::jsonb, ${json(content.after)}::jsonb, ${content.requestId}, ${actor.ip ?? null}, ${prevHash}, ${hash}, ${chain})
-      returning id)
-    insert into audit_chain_head (id, last_id, last_hash) select ${chain + 1}::int, e.id, ${hash} from e
-    on conflict (id) do update set last_id = excluded.last_id, last_hash = excluded.last_hash${PREPARED}`.execute(trx);
-  return id;
+/** What `audit_claim` returns: the chain (its lock is held), its head, and the event ids drawn under the lock. */
+export interface AuditClaim {
+  chain: number;
+  last_hash: string | null;
+  ids: Array<number | string>;
 }
 
 /**
- * Append several events in one go (group posting): one chain lock, one statement drawing the ids
- * and reading the head, one statement inserting every event and moving the head. The events are
- * chained in the order given, exactly as if written one after another with `writeAudit`.
+ * SQL expression claiming `n` event ids on this connection's chain (migration 20261129T0700):
+ * lock, head and ids in one round trip. `after` (optional) is evaluated first, so a statement can
+ * take its other row locks before the chain lock. Evaluates to json ({@link AuditClaim}).
  */
-export async function writeAuditMany(trx: Trx, events: Array<{ actor: Actor; event: AuditInput }>, now = new Date()): Promise<number[]> {
-  if (events.length === 0) return [];
-  if (events.length === 1) return [await writeAudit(trx, events[0].actor, events[0].event, now)];
-  const locked = await sql<{ k: number }>`select (pg_backend_pid() % ${AUDIT_CHAINS})::int as k, pg_advisory_xact_lock(${AUDIT_LOCK_BASE}::int8 + pg_backend_pid() % ${AUDIT_CHAINS}) as l${PREPARED}`.execute(trx);
-  const chain = Number(locked.rows[0].k);
-  const { rows } = await sql<{ ids: Array<string | number>; last_hash: string | null }>`select array(select nextval(pg_get_serial_sequence('audit_events', 'id'))::int8 from generate_series(1, ${events.length}::int)) as ids,
-      (select last_hash from audit_chain_head where id = ${chain + 1}::int) as last_hash${PREPARED}`.execute(trx);
-  const ids = rows[0].ids.map(Number).sort((a, b) => a - b);
-  let prevHash = rows[0].last_hash ?? GENESIS_HASH;
+export function auditClaimSql(n: number, after?: RawBuilder<unknown>) {
+  return sql<AuditClaim>`audit_claim(${AUDIT_LOCK_BASE}::int8, ${AUDIT_CHAINS}::int, ${n}::int${after ? sql`, (${after})::int8` : sql``})`;
+}
+
+/** Rows for `audit_events` chained from the claim's head, in the order given, and the new head. */
+export function chainAuditRows(claim: AuditClaim, events: Array<{ actor: Actor; event: AuditInput }>, now: Date) {
+  const ids = claim.ids.map(Number).sort((a, b) => a - b);
+  if (ids.length < events.length) throw new Error(`audit claim has ${ids.length} ids for ${events.length} events`);
+  let prevHash = claim.last_hash ?? GENESIS_HASH;
   const occurredAt = now.toISOString();
-  const out: Array<Record<string, unknown>> = [];
+  const rows: Array<Record<string, unknown>> = [];
   events.forEach(({ actor, event: e }, n) => {
     const content = auditContent(ids[n], occurredAt, actor, e);
     const hash = auditHash(prevHash, content);
-    out.push({
+    rows.push({
       id: content.id, occurred_at: occurredAt, actor_id: content.actorId, actor_name: content.actorName, action: content.action, entity_type: content.entityType,
       entity_id: content.entityId, org_unit_id: content.orgUnitId, before: content.before, after: content.after, request_id: content.requestId, ip: actor.ip ?? null,
-      prev_hash: prevHash, hash, chain,
+      prev_hash: prevHash, hash, chain: claim.chain,
     });
     prevHash = hash;
   });
-  await sql`with e as (
+  return { rows, ids: ids.slice(0, events.length), chain: claim.chain, head: prevHash };
+}
+
+/**
+ * A data-modifying CTE body inserting chained rows (from {@link chainAuditRows}) and moving the
+ * chain head; use as `with ..., au as (${auditInsertSql(x)}) select ...` or on its own.
+ */
+export function auditInsertSql(x: ReturnType<typeof chainAuditRows>) {
+  return sql`with e as (
       insert into audit_events (id, occurred_at, actor_id, actor_name, action, entity_type, entity_id, org_unit_id, before, after, request_id, ip, prev_hash, hash, chain)
       select id, occurred_at, actor_id, actor_name, action, entity_type, entity_id, org_unit_id, before, after, request_id, ip, prev_hash, hash, chain
-        from jsonb_to_recordset(${JSON.stringify(out)}::jsonb) as x(id int8, occurred_at timestamptz, actor_id int8, actor_name text, action text, entity_type text, entity_id text,
+        from jsonb_to_recordset(${JSON.stringify(x.rows)}::jsonb) as x(id int8, occurred_at timestamptz, actor_id int8, actor_name text, action text, entity_type text, entity_id text,
              org_unit_id int8, before jsonb, after jsonb, request_id text, ip text, prev_hash text, hash text, chain int)
       returning id)
-    insert into audit_chain_head (id, last_id, last_hash) select ${chain + 1}::int, (select max(id) from e), ${prevHash}
-    on conflict (id) do update set last_id = excluded.last_id, last_hash = excluded.last_hash${PREPARED}`.execute(trx);
-  return ids;
+    insert into audit_chain_head (id, last_id, last_hash) select ${x.chain + 1}::int, (select max(id) from e), ${x.head}
+    on conflict (id) do update set last_id = excluded.last_id, last_hash = excluded.last_hash returning id`;
+}
+
+async function claim(trx: Trx, n: number): Promise<AuditClaim> {
+  const { rows } = await sql<{ c: AuditClaim }>`select ${auditClaimSql(n)} as c${PREPARED}`.execute(trx);
+  return rows[0].c;
+}
+
+export async function writeAudit(trx: Trx, actor: Actor, e: AuditInput, now = new Date()): Promise<number> {
+  return (await writeAuditMany(trx, [{ actor, event: e }], now))[0];
+}
+
+/**
+ * Append several events in one go (group posting): one claim (chain lock, head, ids) and one
+ * statement inserting every event and moving the head. The events are chained in the order
+ * given, exactly as if written one after another with `writeAudit`.
+ */
+export async function writeAuditMany(trx: Trx, events: Array<{ actor: Actor; event: AuditInput }>, now = new Date()): Promise<number[]> {
+  if (events.length === 0) return [];
+  const x = chainAuditRows(await claim(trx, events.length), events, now);
+  await sql`${auditInsertSql(x)}${PREPARED}`.execute(trx);
+  return x.ids;
 }

@@ -1,0 +1,51 @@
+/**
+ * The audit trail's claim (`audit_claim`, migration 20261129T0700; `writeAudit`,
+ * `writeAuditMany`): the chain lock, the head read and the id draw happen in one round trip, and
+ * the head is read AFTER the lock is granted. Many concurrent transactions on more connections
+ * than there are chains (so connections share chains and wait for each other's lock) append
+ * events with time between their statements; afterwards every chain verifies and holds every
+ * event. If the head were read with the snapshot of the statement that waited for the lock, a
+ * waiting transaction would chain onto a stale head and the trail would fork (verify fails).
+ */
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDb, engines, type TestDb } from '../support/db.js';
+import { inTx, SYSTEM_ACTOR } from '../../src/app/context.js';
+import { AUDIT_CHAINS, writeAudit, writeAuditMany } from '../../src/app/audit/write-audit.js';
+import { verifyAudit } from '../../src/app/audit/verify-audit.js';
+
+describe.each(engines())('audit claim on %s', (engine) => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb(engine);
+  }, 120_000);
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it('concurrent writers sharing chains never fork the trail', async () => {
+    const writers = engine === 'postgres' ? 60 : 12;
+    const before = await t.db.kysely.selectFrom('audit_events').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
+    const pids = new Set<number>();
+    await Promise.all(Array.from({ length: writers }, (_, w) => inTx(t.db, async (trx) => {
+      const pid = await sql<{ p: number }>`select pg_backend_pid() as p`.execute(trx);
+      pids.add(Number(pid.rows[0].p));
+      await writeAudit(trx, SYSTEM_ACTOR, { action: 'test.claim', entityType: 'test', entityId: `${w}-a` });
+      // hold the chain lock a little while others queue for it
+      await sql`select pg_sleep(0.005)`.execute(trx);
+      await writeAuditMany(trx, [1, 2, 3].map((k) => ({ actor: SYSTEM_ACTOR, event: { action: 'test.claim', entityType: 'test', entityId: `${w}-${k}`, after: { k } } })));
+    })));
+    if (engine === 'postgres') expect(pids.size).toBeGreaterThan(AUDIT_CHAINS); // some connections share a chain
+    const after = await t.db.kysely.selectFrom('audit_events').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
+    expect(after.n - before.n).toBe(writers * 4);
+    const v = await verifyAudit(t.db);
+    expect(v.ok).toBe(true);
+    // each writer's four events are consecutive on its chain, in the order written
+    const rows = await t.db.kysely.selectFrom('audit_events').select(['id', 'entity_id', 'chain']).where('action', '=', 'test.claim').orderBy('id').execute();
+    for (let w = 0; w < writers; w++) {
+      const mine = rows.filter((r) => String(r.entity_id).startsWith(`${w}-`));
+      expect(mine.map((r) => String(r.entity_id))).toEqual([`${w}-a`, `${w}-1`, `${w}-2`, `${w}-3`]);
+      expect(new Set(mine.map((r) => r.chain)).size).toBe(1);
+    }
+  }, 120_000);
+});
