@@ -12,10 +12,17 @@
  *       [--rate 2000] [--paced-seconds 5]   then requests offered at a fixed rate (open loop; 0 = skip)
  *       [--paths single,group]   API paths measured in this run, in this order (group posting is the
  *                                server's default; single = VOLTLINE_CHANNEL_BATCH=off)
+ *       [--client raw|http]      the load generator: `raw` (default) writes each request, signed
+ *                                ahead of its phase, as one buffer on a keep-alive socket of its own
+ *                                (one per client) and reads the status line and Content-Length; `http`
+ *                                signs each request when sent and uses node:http with an Agent. Both
+ *                                run on this machine's cores with the server and PostgreSQL; `raw`
+ *                                takes less of them, like a real bank that is on another host.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -87,23 +94,115 @@ export async function run(args: string[]) {
           });
           child.on('exit', (c) => rej(new Error(`server exited ${c}`)));
         });
+        const clientKind = (() => {
+          const i = args.indexOf('--client');
+          return i >= 0 ? args[i + 1] : 'raw';
+        })();
         const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
         const p = '/api/v1/channel/pay';
-        const pay = (i: number) => new Promise<{ status: number; body: string }>((res, rej) => {
-          const body = JSON.stringify({ accountNo: nos[(i * 7919) % nos.length], amount: `${1 + (i % 9)}.${String(i % 100).padStart(2, '0')}`, currency: 'CNY', idempotencyKey: `BENCH-${mode}-${i}-${name}` });
+        const bodyOf = (i: number) => JSON.stringify({ accountNo: nos[(i * 7919) % nos.length], amount: `${1 + (i % 9)}.${String(i % 100).padStart(2, '0')}`, currency: 'CNY', idempotencyKey: `BENCH-${mode}-${i}-${name}` });
+        const headersOf = (body: string) => {
           const ts = String(Math.floor(Date.now() / 1000));
           const nonce = crypto.randomUUID();
-          const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: p, agent, headers: { 'content-type': 'application/json', 'x-channel-code': 'BENCH', 'x-timestamp': ts, 'x-nonce': nonce, 'x-signature': signRequest(secret, 'POST', p, ts, nonce, body) } }, (r) => {
-            let b = '';
-            r.setEncoding('utf8');
-            r.on('data', (c) => (b += c));
-            r.on('end', () => res({ status: r.statusCode ?? 0, body: b }));
+          return { 'content-type': 'application/json', 'x-channel-code': 'BENCH', 'x-timestamp': ts, 'x-nonce': nonce, 'x-signature': signRequest(secret, 'POST', p, ts, nonce, body) };
+        };
+        /** the whole signed request as one buffer (signed now: within the ±300 s window for the phase) */
+        const rawRequest = (i: number) => {
+          const body = bodyOf(i);
+          const h = headersOf(body);
+          let head = `POST ${p} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nconnection: keep-alive\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`;
+          for (const [k, v] of Object.entries(h)) head += `${k}: ${v}\r\n`;
+          return Buffer.from(head + '\r\n' + body);
+        };
+        /** keep-alive sockets, one request at a time each; parses status and Content-Length only */
+        class RawConn {
+          private sock: net.Socket;
+          private buf: Buffer = Buffer.alloc(0);
+          private waiting: ((r: { status: number; body: string }) => void) | null = null;
+          private failed: ((e: Error) => void) | null = null;
+          constructor() {
+            this.sock = net.connect({ host: '127.0.0.1', port });
+            this.sock.setNoDelay(true);
+            this.sock.on('data', (d: Buffer) => {
+              this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+              this.parse();
+            });
+            this.sock.on('error', (e) => this.failed?.(e));
+          }
+          private parse() {
+            const end = this.buf.indexOf('\r\n\r\n');
+            if (end < 0) return;
+            const head = this.buf.subarray(0, end).toString('latin1');
+            const m = /content-length:\s*(\d+)/i.exec(head);
+            const len = m ? Number(m[1]) : 0;
+            if (this.buf.length < end + 4 + len) return;
+            const status = Number(head.slice(9, 12));
+            const body = this.buf.subarray(end + 4, end + 4 + len).toString('utf8');
+            this.buf = this.buf.subarray(end + 4 + len);
+            const w = this.waiting;
+            this.waiting = null;
+            w?.({ status, body });
+          }
+          send(req: Buffer): Promise<{ status: number; body: string }> {
+            return new Promise((res, rej) => {
+              this.waiting = res;
+              this.failed = rej;
+              this.sock.write(req);
+            });
+          }
+          close() {
+            this.sock.destroy();
+          }
+        }
+        const conns: RawConn[] = [];
+        const idle: RawConn[] = [];
+        /** a free connection (a new one while fewer than `concurrency` are open; else wait for one) */
+        const waiters: Array<(c: RawConn) => void> = [];
+        const acquire = (): Promise<RawConn> => {
+          const c = idle.pop();
+          if (c) return Promise.resolve(c);
+          if (conns.length < concurrency) {
+            const n = new RawConn();
+            conns.push(n);
+            return Promise.resolve(n);
+          }
+          return new Promise((r) => waiters.push(r));
+        };
+        const release = (c: RawConn) => {
+          const w = waiters.shift();
+          if (w) w(c);
+          else idle.push(c);
+        };
+        const prepared = new Map<number, Buffer>();
+        const prepare = (from: number, n: number) => {
+          if (clientKind === 'raw') for (let k = from; k < from + n; k++) prepared.set(k, rawRequest(k));
+        };
+        const pay = async (i: number): Promise<{ status: number; body: string }> => {
+          if (clientKind === 'raw') {
+            const req = prepared.get(i) ?? rawRequest(i);
+            prepared.delete(i);
+            const c = await acquire();
+            try {
+              return await c.send(req);
+            } finally {
+              release(c);
+            }
+          }
+          const body = bodyOf(i);
+          return new Promise<{ status: number; body: string }>((res, rej) => {
+            const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: p, agent, headers: headersOf(body) }, (r) => {
+              let b = '';
+              r.setEncoding('utf8');
+              r.on('data', (c) => (b += c));
+              r.on('end', () => res({ status: r.statusCode ?? 0, body: b }));
+            });
+            req.on('error', rej);
+            req.end(body);
           });
-          req.on('error', rej);
-          req.end(body);
-        });
+        };
         // warm-up
         await Promise.all(Array.from({ length: 100 }, (_, i) => pay(requests + i)));
+        prepare(0, requests);
         const lat: number[] = [];
         let next = 0, errors = 0;
         let firstError = '';
@@ -122,15 +221,16 @@ export async function run(args: string[]) {
         }));
         const secs = (performance.now() - t) / 1000;
         lat.sort((a, b) => a - b);
-        result = { mode, requests, concurrency, seconds: Math.round(secs * 100) / 100, paymentsPerSecond: Math.round(requests / secs), errors, firstError: firstError || undefined, p50ms: pct(lat, 50), p90ms: pct(lat, 90), p99ms: pct(lat, 99), maxms: pct(lat, 100) };
+        result = { mode, client: clientKind, requests, concurrency, seconds: Math.round(secs * 100) / 100, paymentsPerSecond: Math.round(requests / secs), errors, firstError: firstError || undefined, p50ms: pct(lat, 50), p90ms: pct(lat, 90), p99ms: pct(lat, 99), maxms: pct(lat, 100) };
         // paced (open loop): requests offered at a fixed rate over at most `concurrency` connections;
         // latency counted from the scheduled send time, so a stall is not hidden (no coordinated omission)
         if (rate > 0) {
           const n = Math.max(1, Math.round(rate * pacedSeconds));
           const plat: number[] = [];
           let perrors = 0, inFlight = 0, maxInFlight = 0;
-          const start = performance.now() + 20;
           const base = 2 * requests + 1000 + round * 10_000_000;
+          prepare(base, n); // signed before the clock starts
+          const start = performance.now() + 20;
           const done: Array<Promise<void>> = [];
           for (let k = 0; k < n; k++) {
             const due = start + (k * 1000) / rate;
@@ -150,6 +250,7 @@ export async function run(args: string[]) {
           result.paced = { offeredPerSecond: rate, requests: n, seconds: Math.round(psecs * 100) / 100, achievedPerSecond: Math.round(n / psecs), errors: perrors, maxOpenRequests: maxInFlight, p50ms: pct(plat, 50), p90ms: pct(plat, 90), p99ms: pct(plat, 99), maxms: pct(plat, 100) };
         }
         agent.destroy();
+        for (const c of conns) c.close();
       } finally {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));

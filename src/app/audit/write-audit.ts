@@ -90,18 +90,20 @@ export function chainAuditRows(claim: AuditClaim, events: Array<{ actor: Actor; 
 }
 
 /**
- * A data-modifying CTE body inserting chained rows (from {@link chainAuditRows}) and moving the
- * chain head; use as `with ..., au as (${auditInsertSql(x)}) select ...` or on its own.
+ * Two data-modifying CTEs, `ae` (the events from {@link chainAuditRows}) and `ah` (the chain head
+ * moved to the last one), for a statement's WITH list: `with ${auditCtes(x)} select ...` or
+ * `with ..., ${auditCtes(x)} select ...` (PostgreSQL allows data-modifying WITH only at the top).
  */
-export function auditInsertSql(x: ReturnType<typeof chainAuditRows>) {
-  return sql`with e as (
+export function auditCtes(x: ReturnType<typeof chainAuditRows>) {
+  return sql`ae as (
       insert into audit_events (id, occurred_at, actor_id, actor_name, action, entity_type, entity_id, org_unit_id, before, after, request_id, ip, prev_hash, hash, chain)
       select id, occurred_at, actor_id, actor_name, action, entity_type, entity_id, org_unit_id, before, after, request_id, ip, prev_hash, hash, chain
         from jsonb_to_recordset(${JSON.stringify(x.rows)}::jsonb) as x(id int8, occurred_at timestamptz, actor_id int8, actor_name text, action text, entity_type text, entity_id text,
              org_unit_id int8, before jsonb, after jsonb, request_id text, ip text, prev_hash text, hash text, chain int)
-      returning id)
-    insert into audit_chain_head (id, last_id, last_hash) select ${x.chain + 1}::int, (select max(id) from e), ${x.head}
-    on conflict (id) do update set last_id = excluded.last_id, last_hash = excluded.last_hash returning id`;
+      returning id),
+    ah as (
+      insert into audit_chain_head (id, last_id, last_hash) select ${x.chain + 1}::int, (select max(id) from ae), ${x.head}
+      on conflict (id) do update set last_id = excluded.last_id, last_hash = excluded.last_hash returning id)`;
 }
 
 async function claim(trx: Trx, n: number): Promise<AuditClaim> {
@@ -121,6 +123,6 @@ export async function writeAudit(trx: Trx, actor: Actor, e: AuditInput, now = ne
 export async function writeAuditMany(trx: Trx, events: Array<{ actor: Actor; event: AuditInput }>, now = new Date()): Promise<number[]> {
   if (events.length === 0) return [];
   const x = chainAuditRows(await claim(trx, events.length), events, now);
-  await sql`${auditInsertSql(x)}${PREPARED}`.execute(trx);
+  await sql`with ${auditCtes(x)} select (select count(*) from ae) as n, (select count(*) from ah) as h${PREPARED}`.execute(trx);
   return x.ids;
 }

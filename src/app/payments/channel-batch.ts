@@ -3,17 +3,20 @@
  * previous group is in the database are posted together in ONE transaction, with the same rules
  * and the same outcome per request as posting them one by one (`postChannelPay`):
  *
- * 1. the nonces of the group are consumed (one insert; a nonce seen before → NONCE_REUSED);
- * 2. the accounts are looked up (one select; unknown 户号 → ACCOUNT_NOT_FOUND);
- * 3. the payments are inserted with ON CONFLICT (channel, idempotency key) DO NOTHING (one
+ * 1. one statement consumes the nonces of the group (a nonce seen before → NONCE_REUSED) and
+ *    looks up the accounts (unknown 户号 → ACCOUNT_NOT_FOUND);
+ * 2. the payments are inserted with ON CONFLICT (channel, idempotency key) DO NOTHING (one
  *    insert): a key posted before is a replay (its stored result) or IDEMPOTENCY_MISMATCH; a key
  *    twice in the group is posted once and the second request gets the first one's result;
- * 4. the open receivables of all accounts are locked in id order (one select ... for update),
- *    and every payment is allocated in arrival order with `planAllocation` (a second payment to
- *    the same account sees the first one's effect);
- * 5. one statement writes receivable updates, allocations, ledger entries and stored responses;
- * 6. accounts with a cut-off order or an active prepaid plan get `onPaymentPosted`;
- * 7. the audit events (one per payment, as before) are appended under one chain lock.
+ * 3. one statement locks the open receivables of all accounts in id order (select ... for
+ *    update), then reads the balances and claims the audit chain (lock, head, ids) through
+ *    VOLATILE functions whose snapshot is taken after those locks were granted
+ *    (`ledger_balances`, `audit_claim`), and lists the accounts with a cut-off order or an active
+ *    prepaid plan; every payment is allocated in arrival order with `planAllocation` (a second
+ *    payment to the same account sees the first one's effect);
+ * 4. one statement writes receivable updates, allocations, ledger entries, stored responses and
+ *    the audit events (one per payment, chained in arrival order);
+ * 5. accounts with a cut-off order or an active prepaid plan get `onPaymentPosted`.
  *
  * Rows are locked class by class (nonces, payments, receivables, the audit chain), each class in
  * key order, so two groups in flight cannot deadlock. If a group's transaction fails for any
@@ -22,7 +25,8 @@
  * error. Request-level errors (nonce, account, idempotency) never fail the group.
  *
  * What this buys: the fixed costs of a transaction (begin, commit and its WAL flush, the audit
- * chain lock, ~13 round trips) are paid once per group instead of once per payment.
+ * chain lock, 6 round trips with begin and commit) are paid once per group instead of once per
+ * payment.
  */
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
@@ -30,7 +34,7 @@ import '../../db/schema-payments.js';
 import { AppError } from '../../domain/errors.js';
 import { fen2, shanghaiDate, toFen } from '../../domain/payments/index.js';
 import { inTx, type Actor, type Trx } from '../context.js';
-import { writeAuditMany } from '../audit/write-audit.js';
+import { auditClaimSql, auditCtes, chainAuditRows, type AuditClaim, type AuditInput } from '../audit/write-audit.js';
 import { PREPARED } from '../../db/database.js';
 import type { PayAccount } from './accounts.js';
 import { onPaymentPosted } from './reconnect.js';
@@ -163,30 +167,29 @@ export async function postGroup(trx: Trx, reqs: ChannelPayRequest[]): Promise<Ou
   const fail = (n: number, error: Error) => (out[n] = { ok: false, error });
   const live = () => reqs.map((_, n) => n).filter((n) => out[n] === undefined);
 
-  // 1. nonces, in key order
+  // 1 + 2. nonces (in key order) and accounts, one statement
   const withNonce = live().filter((n) => reqs[n].nonce);
-  if (withNonce.length) {
-    const rows = withNonce.map((n) => reqs[n].nonce!).sort((a, b) => (a.code === b.code ? (a.nonce < b.nonce ? -1 : a.nonce > b.nonce ? 1 : 0) : a.code < b.code ? -1 : 1));
-    const got = await sql<{ channel_code: string; nonce: string }>`
+  const nonceRows = withNonce.map((n) => reqs[n].nonce!).sort((a, b) => (a.code === b.code ? (a.nonce < b.nonce ? -1 : a.nonce > b.nonce ? 1 : 0) : a.code < b.code ? -1 : 1));
+  const allNos = [...new Set(live().map((n) => reqs[n].accountNo))];
+  const first = await sql<{ nonces: Array<[string, string]>; accounts: Array<[number, string, string, number, string, string, string, string]> }>`
+    with non as (
       insert into channel_nonces (channel_code, nonce, expires_at)
-      select * from unnest(${rows.map((r) => r.code)}::text[], ${rows.map((r) => r.nonce)}::text[], ${rows.map((r) => r.nonceExpires.toISOString())}::timestamptz[])
-      on conflict do nothing returning channel_code, nonce${PREPARED}`.execute(trx);
-    const fresh = new Set(got.rows.map((r) => keyOf(r.channel_code, r.nonce)));
+      select * from unnest(${nonceRows.map((r) => r.code)}::text[], ${nonceRows.map((r) => r.nonce)}::text[], ${nonceRows.map((r) => r.nonceExpires.toISOString())}::timestamptz[])
+      on conflict do nothing returning channel_code, nonce)
+    select (select coalesce(json_agg(json_build_array(channel_code, nonce)), '[]'::json) from non) as nonces,
+           (select coalesce(json_agg(json_build_array(a.id, a.account_no, a.name, a.org_unit_id, o.path, a.customer_class, a.status, a.payment_mode)), '[]'::json)
+              from accounts a join org_units o on o.id = a.org_unit_id where a.account_no = any(${allNos}::text[])) as accounts${PREPARED}`.execute(trx);
+  if (withNonce.length) {
+    const fresh = new Set(first.rows[0].nonces.map(([code, nonce]) => keyOf(code, nonce)));
     for (const n of withNonce) {
       const k = keyOf(reqs[n].nonce!.code, reqs[n].nonce!.nonce);
       if (fresh.has(k)) fresh.delete(k); // the first request with a nonce has it; a second one is a replay
       else fail(n, nonceReused());
     }
   }
-
-  // 2. accounts
-  const nos = [...new Set(live().map((n) => reqs[n].accountNo))];
   const accounts = new Map<string, PayAccount>();
-  if (nos.length) {
-    const rows = await sql<AccountRow>`
-      select a.id, a.account_no, a.name, a.org_unit_id, o.path, a.customer_class, a.status, a.payment_mode
-        from accounts a join org_units o on o.id = a.org_unit_id where a.account_no = any(${nos}::text[])${PREPARED}`.execute(trx);
-    for (const a of rows.rows) accounts.set(a.account_no, { id: Number(a.id), accountNo: a.account_no, name: a.name, orgUnitId: Number(a.org_unit_id), orgPath: a.path, customerClass: a.customer_class, status: a.status, paymentMode: a.payment_mode });
+  for (const [id, accountNo, name, orgUnitId, orgPath, customerClass, status, paymentMode] of first.rows[0].accounts) {
+    accounts.set(accountNo, { id: Number(id), accountNo, name, orgUnitId: Number(orgUnitId), orgPath, customerClass, status, paymentMode });
   }
   for (const n of live()) {
     if (!accounts.has(reqs[n].accountNo)) fail(n, new ChannelError('ACCOUNT_NOT_FOUND', 'NOT_FOUND', `户号 ${reqs[n].accountNo} not found`, { field: 'accountNo' }));
@@ -241,14 +244,30 @@ export async function postGroup(trx: Trx, reqs: ChannelPayRequest[]): Promise<Ou
   const posting = prim.filter((n) => inserted.has(keyOf(reqs[n].channel, reqs[n].idempotencyKey))).sort((a, b) => a - b);
 
   if (posting.length) {
-    // 4. lock the open receivables of every account (id order), balances, then allocate in arrival order
+    // 4. one statement: lock the open receivables of every account (id order); after those locks
+    //    (functions with a fresh snapshot, ordered by their argument) the balances and the audit
+    //    claim; the accounts with a cut-off order or prepaid plan
     const accIds = [...new Set(posting.map((n) => accounts.get(reqs[n].accountNo)!.id))].sort((a, b) => a - b);
-    const open = await sql<OpenRow & { account_id: number }>`
-      select account_id, id, period, customer_class, amount, principal_paid, fee_charged, fee_paid, due_date, fee_through, waived_through
-        from receivables where account_id = any(${accIds}::int8[]) and status = 'open'
-       order by id for update${PREPARED}`.execute(trx);
-    const bal = await sql<{ account_id: number; b: string }>`
-      select account_id, coalesce(sum(amount), 0)::numeric(14,2)::text as b from ledger_entries where account_id = any(${accIds}::int8[]) group by account_id${PREPARED}`.execute(trx);
+    const locked = await sql<{ open: Array<[number, number, string, string, string, string, string, string, string, string | null, string | null]>; bal: Array<[number, string]>; hot: number[]; audit: AuditClaim }>`
+      with o as (
+        select account_id, id, period, customer_class, amount, principal_paid, fee_charged, fee_paid, due_date, fee_through, waived_through
+          from receivables where account_id = any(${accIds}::int8[]) and status = 'open'
+         order by id for update),
+      oj as (select coalesce(json_agg(json_build_array(account_id, id, period, customer_class, amount::text, principal_paid::text, fee_charged::text, fee_paid::text, due_date, fee_through, waived_through) order by id), '[]'::json) as j,
+                    count(*) as n from o)
+      select oj.j as open,
+             ledger_balances(${accIds}::int8[], oj.n) as bal,
+             (select coalesce(json_agg(account_id), '[]'::json) from (
+                select account_id from cutoff_orders where account_id = any(${accIds}::int8[]) and kind = 'cutoff' and state in ('created', 'notice_sent', 'scheduled', 'executed', 'closed')
+                union select account_id from prepaid_plans where account_id = any(${accIds}::int8[]) and status = 'active') h) as hot,
+             ${auditClaimSql(posting.length, sql`oj.n`)} as audit
+        from oj${PREPARED}`.execute(trx);
+    const open = {
+      rows: locked.rows[0].open.map(([account_id, id, period, customer_class, amount, principal_paid, fee_charged, fee_paid, due_date, fee_through, waived_through]) =>
+        ({ account_id, id, period, customer_class, amount, principal_paid, fee_charged, fee_paid, due_date, fee_through, waived_through }) as OpenRow & { account_id: number }),
+    };
+    const bal = { rows: locked.rows[0].bal.map(([account_id, b]) => ({ account_id, b })) };
+    const hotAccounts = locked.rows[0].hot.map(Number).sort((x, y) => x - y);
     const openBy = new Map<number, OpenRow[]>();
     for (const r of open.rows) {
       const a = Number(r.account_id);
@@ -261,7 +280,7 @@ export async function postGroup(trx: Trx, reqs: ChannelPayRequest[]): Promise<Ou
     const allocRows: Array<{ payment_id: number; receivable_id: number; account_id: number; fee: string; principal: string }> = [];
     const ledgerRows: Array<{ account_id: number; kind: string; component: string | null; amount: string; receivable_id: number | null; payment_id: number; entry_date: string; memo: string | null }> = [];
     const payRows: Array<{ id: number; unallocated: string; response: PaymentResult }> = [];
-    const audits: Array<{ actor: Actor; event: Parameters<typeof writeAuditMany>[1][number]['event'] }> = [];
+    const audits: Array<{ actor: Actor; event: AuditInput }> = [];
     const touched = new Map<number, { actor: Actor; now: Date }>();
     for (const n of posting) {
       const r = reqs[n];
@@ -314,7 +333,9 @@ export async function postGroup(trx: Trx, reqs: ChannelPayRequest[]): Promise<Ou
       touched.set(acc.id, { actor, now: r.now });
     }
 
-    // 5. one statement for every write of the group
+    // 5. one statement for every write of the group, the audit events included (one per payment,
+    //    chained from the head claimed above)
+    const au = chainAuditRows(locked.rows[0].audit, audits, new Date());
     const recv = [...recvAgg.values()].map((x) => ({ id: x.id, principal: fen2(x.principal), fee_new: fen2(x.fee_new), fee_paid: fen2(x.fee_paid), fee_through: x.fee_through, settled: x.settled }));
     await sql`
       with v as (select * from jsonb_to_recordset(${JSON.stringify(recv)}::jsonb) as x(id bigint, principal numeric, fee_new numeric, fee_paid numeric, fee_through date, settled boolean)),
@@ -336,20 +357,15 @@ export async function postGroup(trx: Trx, reqs: ChannelPayRequest[]): Promise<Ou
         update payments p set unallocated = x.unallocated, response = x.response
           from jsonb_to_recordset(${JSON.stringify(payRows)}::jsonb) as x(id bigint, unallocated numeric, response jsonb)
          where p.id = x.id and p.id = any(${payRows.map((x) => x.id)}::int8[]) returning 1
-      )
-      select (select count(*) from up) as u, (select count(*) from al) as a, (select count(*) from le) as l, (select count(*) from pu) as p${PREPARED}`.execute(trx);
+      ), ${auditCtes(au)}
+      select (select count(*) from up) as u, (select count(*) from al) as a, (select count(*) from le) as l, (select count(*) from pu) as p,
+             (select count(*) from ae) as e, (select count(*) from ah) as h${PREPARED}`.execute(trx);
 
     // 6. cut-off / prepaid follow-up, only for the accounts that have one
-    const hot = await sql<{ account_id: number }>`
-      select account_id from cutoff_orders where account_id = any(${accIds}::int8[]) and kind = 'cutoff' and state in ('created', 'notice_sent', 'scheduled', 'executed', 'closed')
-      union select account_id from prepaid_plans where account_id = any(${accIds}::int8[]) and status = 'active'${PREPARED}`.execute(trx);
-    for (const a of hot.rows.map((r) => Number(r.account_id)).sort((x, y) => x - y)) {
+    for (const a of hotAccounts) {
       const t = touched.get(a)!;
       await onPaymentPosted(trx, a, t.actor, t.now);
     }
-
-    // 7. one audit event per payment, one chain lock for the group
-    await writeAuditMany(trx, audits);
   }
 
   // a request whose key came earlier in the group gets that payment's outcome

@@ -19,3 +19,18 @@ begin
   select array(select nextval(pg_get_serial_sequence('audit_events', 'id'))::int8 from generate_series(1, n)) into ids;
   return json_build_object('chain', k, 'last_hash', h, 'ids', ids);
 end $$;
+
+-- ledger_balances: the balance (sum of ledger entries) per account, as json [[account_id, "b"], ...],
+-- read with a snapshot taken when the function runs (VOLATILE plpgsql). Group posting calls it in
+-- the statement that locks the accounts' open receivables, after the locks (`after_`), so it sees
+-- what the previous lock holder committed; a plain subquery there would use the statement's older
+-- snapshot.
+create or replace function ledger_balances(ids int8[], after_ int8 default 0) returns json
+language plpgsql volatile as $$
+declare
+  r json;
+begin
+  select coalesce(json_agg(json_build_array(account_id, b)), '[]'::json) into r
+    from (select account_id, coalesce(sum(amount), 0)::numeric(14,2)::text as b from ledger_entries where account_id = any(ids) group by account_id) x;
+  return r;
+end $$;
