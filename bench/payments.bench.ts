@@ -25,6 +25,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { openPostgres } from '../src/db/database.js';
@@ -42,6 +43,46 @@ const arg = (args: string[], name: string, dflt: number) => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 const pct = (s: number[], p: number) => (s.length ? Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] * 100) / 100 : 0);
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux); null when not readable */
+function procCpuSeconds(pid: number): number | null {
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (USER_HZ 100)
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where the CPU went during a phase: the server child, every PostgreSQL process of the server
+ * (backends and background processes, from pg_stat_activity; same host only) and this load
+ * generator. Null parts when /proc is not readable (e.g. PostgreSQL on another host).
+ */
+async function cpuSnapshot(admin: pg.Client, serverPid: number) {
+  const pids = (await admin.query<{ pid: number }>('select pid from pg_stat_activity where pid <> pg_backend_pid()')).rows.map((r) => Number(r.pid));
+  let postgres: number | null = 0;
+  for (const pid of pids) {
+    const c = procCpuSeconds(pid);
+    if (c === null) {
+      postgres = null;
+      break;
+    }
+    postgres += c;
+  }
+  const u = process.cpuUsage();
+  return { server: procCpuSeconds(serverPid), postgres, client: (u.user + u.system) / 1e6, pids: new Set(pids) };
+}
+function cpuPerPayment(a: Awaited<ReturnType<typeof cpuSnapshot>>, b: Awaited<ReturnType<typeof cpuSnapshot>>, n: number, secs: number) {
+  const per = (x: number | null, y: number | null) => (x === null || y === null ? null : Math.round(((y - x) / n) * 1e6) / 1000);
+  const cores = (x: number | null, y: number | null) => (x === null || y === null ? null : Math.round(((y - x) / secs) * 100) / 100);
+  return {
+    msPerPayment: { server: per(a.server, b.server), postgres: per(a.postgres, b.postgres), client: per(a.client, b.client) },
+    coresUsed: { server: cores(a.server, b.server), postgres: cores(a.postgres, b.postgres), client: cores(a.client, b.client) },
+    note: 'CPU from /proc: PostgreSQL processes that ended during the phase are not counted',
+  };
+}
 
 export async function run(args: string[]) {
   const env = readEnv();
@@ -206,6 +247,9 @@ export async function run(args: string[]) {
         const lat: number[] = [];
         let next = 0, errors = 0;
         let firstError = '';
+        const cpuAdmin = new pg.Client({ connectionString: env.databaseUrl });
+        await cpuAdmin.connect();
+        const cpu0 = await cpuSnapshot(cpuAdmin, child.pid!);
         t = performance.now();
         await Promise.all(Array.from({ length: concurrency }, async () => {
           while (next < requests) {
@@ -220,8 +264,9 @@ export async function run(args: string[]) {
           }
         }));
         const secs = (performance.now() - t) / 1000;
+        const cpu1 = await cpuSnapshot(cpuAdmin, child.pid!);
         lat.sort((a, b) => a - b);
-        result = { mode, client: clientKind, requests, concurrency, seconds: Math.round(secs * 100) / 100, paymentsPerSecond: Math.round(requests / secs), errors, firstError: firstError || undefined, p50ms: pct(lat, 50), p90ms: pct(lat, 90), p99ms: pct(lat, 99), maxms: pct(lat, 100) };
+        result = { mode, client: clientKind, requests, concurrency, seconds: Math.round(secs * 100) / 100, paymentsPerSecond: Math.round(requests / secs), errors, firstError: firstError || undefined, p50ms: pct(lat, 50), p90ms: pct(lat, 90), p99ms: pct(lat, 99), maxms: pct(lat, 100), cpu: cpuPerPayment(cpu0, cpu1, requests, secs) };
         // paced (open loop): requests offered at a fixed rate over at most `concurrency` connections;
         // latency counted from the scheduled send time, so a stall is not hidden (no coordinated omission)
         if (rate > 0) {
@@ -230,6 +275,7 @@ export async function run(args: string[]) {
           let perrors = 0, inFlight = 0, maxInFlight = 0;
           const base = 2 * requests + 1000 + round * 10_000_000;
           prepare(base, n); // signed before the clock starts
+          const pc0 = await cpuSnapshot(cpuAdmin, child.pid!);
           const start = performance.now() + 20;
           const done: Array<Promise<void>> = [];
           for (let k = 0; k < n; k++) {
@@ -246,9 +292,11 @@ export async function run(args: string[]) {
           }
           await Promise.all(done);
           const psecs = (performance.now() - start) / 1000;
+          const pc1 = await cpuSnapshot(cpuAdmin, child.pid!);
           plat.sort((a, b) => a - b);
-          result.paced = { offeredPerSecond: rate, requests: n, seconds: Math.round(psecs * 100) / 100, achievedPerSecond: Math.round(n / psecs), errors: perrors, maxOpenRequests: maxInFlight, p50ms: pct(plat, 50), p90ms: pct(plat, 90), p99ms: pct(plat, 99), maxms: pct(plat, 100) };
+          result.paced = { offeredPerSecond: rate, requests: n, seconds: Math.round(psecs * 100) / 100, achievedPerSecond: Math.round(n / psecs), errors: perrors, maxOpenRequests: maxInFlight, p50ms: pct(plat, 50), p90ms: pct(plat, 90), p99ms: pct(plat, 99), maxms: pct(plat, 100), cpu: cpuPerPayment(pc0, pc1, n, psecs) };
         }
+        await cpuAdmin.end();
         agent.destroy();
         for (const c of conns) c.close();
       } finally {
