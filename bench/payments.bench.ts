@@ -44,6 +44,20 @@ const arg = (args: string[], name: string, dflt: number) => {
 };
 const pct = (s: number[], p: number) => (s.length ? Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] * 100) / 100 : 0);
 
+/** latency per 500 ms of scheduled send time: count, p50, p99, max (ms) */
+function halfSeconds(series: Array<[number, number]>) {
+  const by = new Map<number, number[]>();
+  for (const [t, l] of series) {
+    const k = Math.max(0, Math.floor(t / 500));
+    if (!by.has(k)) by.set(k, []);
+    by.get(k)!.push(l);
+  }
+  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([k, l]) => {
+    l.sort((a, b) => a - b);
+    return `${(k / 2).toFixed(1)}s n=${l.length} p50=${Math.round(pct(l, 50))} p99=${Math.round(pct(l, 99))} max=${Math.round(pct(l, 100))}`;
+  });
+}
+
 /** CPU seconds (user + system) a process has used, from /proc (Linux); null when not readable */
 function procCpuSeconds(pid: number): number | null {
   try {
@@ -278,6 +292,7 @@ export async function run(args: string[]) {
           const pc0 = await cpuSnapshot(cpuAdmin, child.pid!);
           const start = performance.now() + 20;
           const done: Array<Promise<void>> = [];
+          const series: Array<[number, number]> = []; // [scheduled send after start, latency] in ms
           for (let k = 0; k < n; k++) {
             const due = start + (k * 1000) / rate;
             const wait = due - performance.now();
@@ -287,6 +302,7 @@ export async function run(args: string[]) {
             done.push(pay(base + k).then((r) => {
               inFlight--;
               plat.push(performance.now() - due);
+              series.push([due - start, performance.now() - due]);
               if (r.status !== 200) perrors++;
             }));
           }
@@ -294,7 +310,9 @@ export async function run(args: string[]) {
           const psecs = (performance.now() - start) / 1000;
           const pc1 = await cpuSnapshot(cpuAdmin, child.pid!);
           plat.sort((a, b) => a - b);
-          result.paced = { offeredPerSecond: rate, requests: n, seconds: Math.round(psecs * 100) / 100, achievedPerSecond: Math.round(n / psecs), errors: perrors, maxOpenRequests: maxInFlight, p50ms: pct(plat, 50), p90ms: pct(plat, 90), p99ms: pct(plat, 99), maxms: pct(plat, 100), cpu: cpuPerPayment(pc0, pc1, n, psecs) };
+          result.paced = { startedAt: new Date(performance.timeOrigin + start).toISOString(), offeredPerSecond: rate, requests: n, seconds: Math.round(psecs * 100) / 100, achievedPerSecond: Math.round(n / psecs), errors: perrors, maxOpenRequests: maxInFlight, p50ms: pct(plat, 50), p90ms: pct(plat, 90), p99ms: pct(plat, 99), maxms: pct(plat, 100), cpu: cpuPerPayment(pc0, pc1, n, psecs),
+            // per half second of scheduled send time: where the slow requests are (a spike vs a steady queue)
+            timeline: halfSeconds(series) };
         }
         await cpuAdmin.end();
         agent.destroy();
