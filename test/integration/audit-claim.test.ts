@@ -6,6 +6,10 @@
  * events with time between their statements; afterwards every chain verifies and holds every
  * event. If the head were read with the snapshot of the statement that waited for the lock, a
  * waiting transaction would chain onto a stale head and the trail would fork (verify fails).
+ *
+ * On PostgreSQL also: as many transactions as there are chains, all holding their chain, each
+ * got a chain without waiting (a free one when the connection's own was taken, migration
+ * 20261129T0800), all different; one more waits until a chain is released.
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,4 +52,29 @@ describe.each(engines())('audit claim on %s', (engine) => {
       expect(new Set(mine.map((r) => r.chain)).size).toBe(1);
     }
   }, 120_000);
+
+  it.runIf(engine === 'postgres')('a transaction whose own chain is busy takes a free one; with every chain busy it waits', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const claimed: number[] = [];
+    const tx = (tag: string) => inTx(t.db, async (trx) => {
+      const id = await writeAudit(trx, SYSTEM_ACTOR, { action: 'test.free-chain', entityType: 'test', entityId: tag });
+      const row = await sql<{ chain: number }>`select chain from audit_events where id = ${id}`.execute(trx);
+      claimed.push(Number(row.rows[0].chain));
+      await gate; // hold the chain lock until released
+    });
+    const holders = Array.from({ length: AUDIT_CHAINS }, (_, i) => tx(`h${i}`));
+    const deadline = Date.now() + 10_000;
+    while (claimed.length < AUDIT_CHAINS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // every holder got a chain while the others still hold theirs: nobody queued behind a busy chain
+    expect(claimed.length).toBe(AUDIT_CHAINS);
+    expect(new Set(claimed).size).toBe(AUDIT_CHAINS);
+    const late = tx('late');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(claimed.length).toBe(AUDIT_CHAINS); // all chains busy: the ninth waits
+    open();
+    await Promise.all([...holders, late]);
+    expect(claimed.length).toBe(AUDIT_CHAINS + 1);
+    expect((await verifyAudit(t.db)).ok).toBe(true);
+  }, 60_000);
 });

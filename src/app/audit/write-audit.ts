@@ -1,10 +1,12 @@
 /**
  * Append one event to the hash-chained audit trail inside the caller's transaction.
  *
- * The trail is several chains (migration 20261128T0510): a connection appends to chain
- * `pg_backend_pid() % AUDIT_CHAINS`, under that chain's transaction-scoped advisory lock, so a
- * chain never forks while up to AUDIT_CHAINS transactions append at once. A transaction always
- * uses its connection's chain, so it never waits for two chain locks (no deadlock). Ids are drawn
+ * The trail is several chains (migration 20261128T0510): a transaction appends to one chain,
+ * under that chain's transaction-scoped advisory lock, so a chain never forks while up to
+ * AUDIT_CHAINS transactions append at once. The chain is a free one, starting with the
+ * connection's own (`pg_backend_pid() % AUDIT_CHAINS`), and the same one for the rest of the
+ * transaction (migration 20261129T0800), so a transaction never holds two chain locks (no
+ * deadlock) and two connections with the same own chain do not queue while others are idle. Ids are drawn
  * under the lock, so they increase along each chain; `voltline audit verify` walks the trail in
  * id order and checks every chain's links and head.
  *
