@@ -53,7 +53,18 @@ describe.each(engines())('audit claim on %s', (engine) => {
     }
   }, 120_000);
 
-  it.runIf(engine === 'postgres')('a transaction whose own chain is busy takes a free one; with every chain busy it waits', async () => {
+  it('a transaction keeps one chain; PostgreSQL: a busy own chain makes it take a free one, with every chain busy it waits', async () => {
+    // both engines: two appends in one transaction land on one chain; the choice ends with the transaction
+    const chains = await inTx(t.db, async (trx) => {
+      const a = await writeAudit(trx, SYSTEM_ACTOR, { action: 'test.one-chain', entityType: 'test', entityId: 'a' });
+      const b = await writeAudit(trx, SYSTEM_ACTOR, { action: 'test.one-chain', entityType: 'test', entityId: 'b' });
+      return (await sql<{ chain: number }>`select chain from audit_events where id in (${a}, ${b})`.execute(trx)).rows.map((r) => Number(r.chain));
+    });
+    expect(new Set(chains).size).toBe(1);
+    const after = await sql<{ c: string | null }>`select current_setting('voltline.audit_chain', true) as c`.execute(t.db.kysely);
+    expect(after.rows[0].c ?? '').toBe('');
+    if (engine !== 'postgres') return; // PGlite has one connection: transactions never overlap
+
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     const claimed: number[] = [];
