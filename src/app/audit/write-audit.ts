@@ -6,8 +6,8 @@
  * AUDIT_CHAINS transactions append at once. The chain is a free one, starting with the
  * connection's own (`pg_backend_pid() % AUDIT_CHAINS`), and the same one for the rest of the
  * transaction (migration 20261129T0800), so a transaction never holds two chain locks (no
- * deadlock) and two connections with the same own chain do not queue while others are idle. Ids are drawn
- * under the lock, so they increase along each chain; `voltline audit verify` walks the trail in
+ * deadlock) and two connections with the same own chain do not queue while others are idle.
+ * Ids are drawn under the lock, so they increase along each chain; `voltline audit verify` walks the trail in
  * id order and checks every chain's links and head.
  *
  * Two statements: `audit_claim` (a VOLATILE function: it takes the lock, then reads the head with
@@ -63,8 +63,8 @@ export interface AuditClaim {
 }
 
 /**
- * SQL expression claiming `n` event ids on this connection's chain (migration 20261129T0700):
- * lock, head and ids in one round trip. `after` (optional) is evaluated first, so a statement can
+ * SQL expression claiming `n` event ids on a free chain, the same one for the rest of the
+ * transaction (migrations 20261129T0700, 0800): lock, head and ids in one round trip. `after` (optional) is evaluated first, so a statement can
  * take its other row locks before the chain lock. Evaluates to json ({@link AuditClaim}).
  */
 export function auditClaimSql(n: number, after?: RawBuilder<unknown>) {
