@@ -67,7 +67,7 @@ export class Baselines {
       select id, meter_id, metering_point_id, register, read_at, value, consumption, status from (
         select r.*, row_number() over (partition by metering_point_id, register order by read_at desc) as rn
         from register_readings r
-        where metering_point_id = any(${ids}::int8[]) and status in ('accepted','estimated') and value is not null
+        where (account_id, metering_point_id) in (select account_id, id from metering_points where id = any(${ids}::int8[])) and status in ('accepted','estimated') and value is not null
       ) x where rn <= ${HISTORY_DEPTH} order by read_at`.execute(q);
     for (const r of rows.rows) b.add({ ...r, read_at: new Date(r.read_at) });
     return b;

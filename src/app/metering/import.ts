@@ -132,9 +132,9 @@ export async function importReadings(db: Db, actor: Actor, input: { csv?: string
         const part = ins.slice(k, k + 5000);
         const { rows: got } = await sql<{ id: number; meter_id: number; register: string; read_at: Date }>`
           select r.id, r.meter_id, r.register, r.read_at from register_readings r
-          join unnest(${part.map((c) => c.account_id)}::int8[], ${part.map((c) => c.meter_id)}::int8[], ${part.map((c) => c.register)}::text[], ${part.map((c) => (c.read_at as Date).toISOString())}::timestamptz[])
-            as k(account_id, meter_id, register, read_at)
-            on r.account_id = k.account_id and r.meter_id = k.meter_id and r.register = k.register and r.read_at = k.read_at`.execute(trx);
+          join unnest(${part.map((c) => c.account_id)}::int8[], ${part.map((c) => c.metering_point_id)}::int8[], ${part.map((c) => c.meter_id)}::int8[], ${part.map((c) => c.register)}::text[], ${part.map((c) => (c.read_at as Date).toISOString())}::timestamptz[])
+            as k(account_id, metering_point_id, meter_id, register, read_at)
+            on r.account_id = k.account_id and r.metering_point_id = k.metering_point_id and r.register = k.register and r.read_at = k.read_at and r.meter_id = k.meter_id`.execute(trx);
         const ids = new Map(got.map((g) => [`${g.meter_id}:${g.register}:${new Date(g.read_at).toISOString()}`, g.id]));
         part.forEach((c, j) => {
           const id = ids.get(`${c.meter_id}:${c.register}:${(c.read_at as Date).toISOString()}`);

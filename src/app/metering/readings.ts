@@ -211,9 +211,9 @@ export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { 
       const part = prepared.slice(k, k + 5000);
       const { rows: ex } = await sql<{ meter_id: number; register: string; read_at: Date }>`
         select r.meter_id, r.register, r.read_at from register_readings r
-        join unnest(${part.map((p) => p.t.account_id)}::int8[], ${part.map((p) => p.t.meter_id)}::int8[], ${part.map((p) => p.row.register)}::text[], ${part.map((p) => p.at.toISOString())}::timestamptz[])
-          as k(account_id, meter_id, register, read_at)
-          on r.account_id = k.account_id and r.meter_id = k.meter_id and r.register = k.register and r.read_at = k.read_at`.execute(q);
+        join unnest(${part.map((p) => p.t.account_id)}::int8[], ${part.map((p) => p.t.metering_point_id)}::int8[], ${part.map((p) => p.t.meter_id)}::int8[], ${part.map((p) => p.row.register)}::text[], ${part.map((p) => p.at.toISOString())}::timestamptz[])
+          as k(account_id, metering_point_id, meter_id, register, read_at)
+          on r.account_id = k.account_id and r.metering_point_id = k.metering_point_id and r.register = k.register and r.read_at = k.read_at and r.meter_id = k.meter_id`.execute(q);
       for (const e of ex) existing.add(`${e.meter_id}:${e.register}:${new Date(e.read_at).toISOString()}`);
     }
   }

@@ -134,7 +134,7 @@ export async function estimateReadingFor(db: Db, actor: Actor, id: number, input
     // basis: the stored readings on this meter before the previous one
     const { rows: hist } = await sql<{ value: string; read_at: Date; consumption: string | null }>`
       select value, read_at, consumption from register_readings
-      where metering_point_id = ${r.metering_point_id} and meter_id = ${r.meter_id} and register = ${r.register}
+      where account_id = ${r.account_id} and metering_point_id = ${r.metering_point_id} and meter_id = ${r.meter_id} and register = ${r.register}
         and status in ('accepted','estimated') and value is not null and read_at < ${at} and id <> ${id}
       order by read_at desc limit 24`.execute(trx);
     const pts = hist.map((h) => ({ value: h.value, readAt: new Date(h.read_at) }));

@@ -85,7 +85,7 @@ export async function listRouteTasks(db: Db, actor: Actor, routeId: number, f: {
     const { rows } = await sql<{ metering_point_id: number; meter_id: number; register: string; value: string; read_at: Date }>`
       select metering_point_id, meter_id, register, value, read_at from (
         select metering_point_id, meter_id, register, value, read_at, row_number() over (partition by metering_point_id, register order by read_at desc) rn
-        from register_readings where metering_point_id in (${sql.join(mpIds)}) and status in ('accepted','estimated') and value is not null) x
+        from register_readings where (account_id, metering_point_id) in (select account_id, id from metering_points where id in (${sql.join(mpIds)})) and status in ('accepted','estimated') and value is not null) x
       where rn <= 4 order by read_at desc`.execute(k);
     for (const r of rows) {
       const key = `${r.metering_point_id}:${r.register}`;
