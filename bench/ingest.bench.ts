@@ -173,8 +173,11 @@ export async function run(args: string[]): Promise<void> {
       const part = ids.slice(q, q + 50_000);
       const ini = await sql<{ meter_id: number; initial_readings: Record<string, string> }>`select meter_id, initial_readings from meter_installations where meter_id = any(${part}::int8[]) and removed_on is null`.execute(db.kysely);
       for (const x of ini.rows) for (const [reg, v] of Object.entries(x.initial_readings ?? {})) known.set(`${x.meter_id}:${reg}`, parseScaled(String(v), 10, 4));
-      const last = await sql<{ meter_id: number; register: string; value: string }>`select distinct on (meter_id, register) meter_id, register, value::text from register_readings
-        where meter_id = any(${part}::int8[]) and status in ('accepted','estimated') and value is not null order by meter_id, register, read_at desc`.execute(db.kysely);
+      // by (account, metering point), the leading columns of register_readings_key, as the application looks up history
+      const last = await sql<{ meter_id: number; register: string; value: string }>`select distinct on (r.meter_id, r.register) r.meter_id, r.register, r.value::text
+        from meter_installations mi join register_readings r on r.account_id = mi.account_id and r.metering_point_id = mi.metering_point_id and r.meter_id = mi.meter_id
+        where mi.meter_id = any(${part}::int8[]) and mi.removed_on is null and r.status in ('accepted','estimated') and r.value is not null
+        order by r.meter_id, r.register, r.read_at desc`.execute(db.kysely);
       for (const x of last.rows) known.set(`${x.meter_id}:${x.register}`, parseScaled(x.value, 10, 4));
     }
     const visitTimes: string[] = [];
@@ -234,9 +237,10 @@ export async function run(args: string[]): Promise<void> {
         const p = Promise.all([
           sql<MeterRow>`select mi.meter_id, mi.account_id, mi.metering_point_id, m.registers, m.digits, m.decimals, m.multiplier::text, mi.initial_readings
             from meter_installations mi join meters m on m.id = mi.meter_id where mi.meter_id = any(${part}::int8[]) and mi.removed_on is null`.execute(db.kysely),
-          sql<{ meter_id: number; register: string; value: string; read_at: Date }>`select distinct on (meter_id, register) meter_id, register, value::text, read_at
-            from register_readings where meter_id = any(${part}::int8[]) and status in ('accepted','estimated') and value is not null
-            order by meter_id, register, read_at desc`.execute(db.kysely),
+          sql<{ meter_id: number; register: string; value: string; read_at: Date }>`select distinct on (r.meter_id, r.register) r.meter_id, r.register, r.value::text, r.read_at
+            from meter_installations mi join register_readings r on r.account_id = mi.account_id and r.metering_point_id = mi.metering_point_id and r.meter_id = mi.meter_id
+            where mi.meter_id = any(${part}::int8[]) and mi.removed_on is null and r.status in ('accepted','estimated') and r.value is not null
+            order by r.meter_id, r.register, r.read_at desc`.execute(db.kysely),
         ]);
         p.catch(() => {}); // awaited in order; no unhandled rejection meanwhile
         return p;
