@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- ingest [--rows 1000000] [--visits 4] [--streams 2] [--chunk 100000] [--accounts 50000] [--interval-rows 200000] [--keep]`
+ * `npm run bench -- ingest [--rows 1000000] [--visits 4] [--streams 2] [--chunk 100000] [--accounts 50000] [--interval-rows 200000] [--import-rows 100000] [--keep]`
  *
  * Register-reading ingest throughput on DATABASE_URL (PostgreSQL; without it an in-memory PGlite
  * with fewer rows, and it says so). N readings (every register of `visits` visits per meter, a
@@ -18,7 +18,10 @@
  * foreign-key triggers (references were resolved while validating).
  *
  * Also timed: 15-minute interval ingest (ingestIntervals) in a month with no other data, whose
- * partition is dropped afterwards.
+ * partition is dropped afterwards; and the application's own import path (`--import-rows N`,
+ * default 100,000 on PostgreSQL; 0 skips it): the first N readings of the same input as CSV files
+ * through importReadings (what 抄表数据导入 and POST /api/v1/readings/import run), deleted again
+ * afterwards with the reading tasks put back.
  */
 import { sql } from 'kysely';
 import type pg from 'pg';
@@ -31,6 +34,8 @@ import { seed } from '../src/jobs/seed.js';
 import { checkReading, DEFAULT_RULE_SET, type MeterInfo } from '../src/domain/metering/vee.js';
 import { ingestIntervals, partitionName, type IntervalInput } from '../src/app/metering/intervals.js';
 import { prng } from '../src/domain/random.js';
+import { importReadings, MAX_IMPORT_ROWS } from '../src/app/metering/import.js';
+import { SYSTEM_ACTOR } from '../src/app/context.js';
 
 const arg = (args: string[], name: string, dflt: string) => {
   const i = args.indexOf(`--${name}`);
@@ -147,6 +152,7 @@ export async function run(args: string[]): Promise<void> {
   const seedAccounts = Number(arg(args, 'accounts', onPg ? '50000' : '20000'));
   const intervalRows = Number(arg(args, 'interval-rows', onPg ? '200000' : '50000'));
   const keep = args.includes('--keep');
+  const importRows = Number(arg(args, 'import-rows', onPg ? '100000' : '20000'));
   const db: Db = onPg ? await openDb({ ...env, dbPoolSize: streamsN + 4 }) : await openPglite(undefined);
   try {
     await migrate(db);
@@ -436,6 +442,51 @@ export async function run(args: string[]): Promise<void> {
     const tIv = (performance.now() - t2) / 1000;
     if (!existed && !keep) await sql.raw(`drop table if exists ${partitionName(month)}`).execute(db.kysely);
 
+    // ---- the application's import (CSV through importReadings, as 抄表数据导入 and POST /readings/import) --
+    // The first `importRows` readings of the same input, as CSV files of at most MAX_IMPORT_ROWS rows:
+    // parse, resolve, de-duplicate, VEE (checkReading per row, register sums per visit), COPY with
+    // ids drawn ahead, reading tasks, per-row report, audit. It commits, so afterwards its readings
+    // are deleted and the reading tasks it marked are put back (the audit events stay).
+    let imported: Record<string, unknown> | null = null;
+    if (importRows > 0) {
+      const assets = new Map((await sql<{ id: number; asset_no: string }>`select id, asset_no from meters where id = any(${ids}::int8[])`.execute(db.kysely)).rows.map((x) => [Number(x.id), x.asset_no]));
+      const nImp = Math.min(importRows, input.n);
+      const files: string[] = [];
+      for (let a = 0; a < nImp; a += MAX_IMPORT_ROWS) {
+        const lines = ['meterAssetNo,register,readAt,value'];
+        for (let q = a; q < Math.min(nImp, a + MAX_IMPORT_ROWS); q++) lines.push(`${assets.get(ids[input.meter[q]])},${REG_CODES[input.reg[q]]},${input.readAt[q]},${input.value[q]}`);
+        files.push(lines.join('\n'));
+      }
+      const metersImp = ids.slice(0, input.meter[nImp - 1] + 1);
+      const tasksBefore = (await sql<{ id: number; status: string; exception_code: string | null; read_at: Date | null; updated_at: Date }>`
+        select id, status, exception_code, read_at, updated_at from reading_tasks where meter_id = any(${metersImp}::int8[])`.execute(db.kysely)).rows;
+      const sum = { rows: 0, stored: 0, accepted: 0, pendingReview: 0, rejected: 0, duplicates: 0 };
+      const readingIds: number[] = [];
+      const cpu1 = process.cpuUsage();
+      const t3 = performance.now();
+      let bulk = '';
+      try {
+        for (const csv of files) {
+          const res = await importReadings(db, SYSTEM_ACTOR, { csv, fileName: 'bench.csv' });
+          for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += res.summary[k];
+          for (const r of res.rows) if (r.readingId !== undefined) readingIds.push(r.readingId);
+          bulk = res.bulk;
+        }
+      } finally {
+        const tImp = (performance.now() - t3) / 1000;
+        const cpuImp = process.cpuUsage(cpu1);
+        imported = {
+          files: files.length, ...sum, bulk, idsReported: readingIds.length, seconds: +tImp.toFixed(2), readingsPerSecond: Math.round(nImp / tImp),
+          clientCpuSeconds: +((cpuImp.user + cpuImp.system) / 1e6).toFixed(2),
+        };
+        // put the database back as it was (not timed)
+        for (let q = 0; q < readingIds.length; q += 50_000) await sql`delete from register_readings where id = any(${readingIds.slice(q, q + 50_000)}::int8[])`.execute(db.kysely);
+        for (const t of tasksBefore) {
+          await sql`update reading_tasks set status = ${t.status}, exception_code = ${t.exception_code}, read_at = ${t.read_at}, updated_at = ${t.updated_at} where id = ${t.id}`.execute(db.kysely);
+        }
+      }
+    }
+
     const out = {
       bench: 'ingest',
       engine: db.engine,
@@ -453,6 +504,7 @@ export async function run(args: string[]): Promise<void> {
       rawCopy: { seconds: +tRaw.toFixed(2), rowsPerSecond: Math.round(stored / tRaw) },
       ratioValidatedToRaw: +((stored / tValidated) / (stored / tRaw)).toFixed(2),
       ...(Object.keys(variants).length ? { floorVariants: variants } : {}),
+      ...(imported ? { applicationImport: imported } : {}),
       intervals: { rows: ivRows.length, stored: iv.stored, rejected: iv.rejected.length, seconds: +tIv.toFixed(2), rowsPerSecond: Math.round(ivRows.length / tIv) },
     };
     console.log(JSON.stringify(out, null, 2));

@@ -403,6 +403,47 @@ describe.each(engines())('metering on %s', (engine) => {
     expect((await t.call('GET', `/api/v1/reading-routes/${accs[0].route}/tasks?period=2026-11`, { cookie: r2 })).status).toBe(403);
   });
 
+  it('a bulk CSV import (COPY path) reports every stored reading with its id; re-importing it stores nothing', async () => {
+    const checker = await t.login('reader');
+    const pool = accs.slice(10);
+    expect(pool.length).toBeGreaterThanOrEqual(1);
+    const perAccount = Math.ceil(150 / pool.length);
+    const lines = ['accountNo,meterAssetNo,register,readAt,value'];
+    const want = new Map<string, string>();
+    for (const a of pool) {
+      for (let v = 0; v < perAccount; v++) {
+        const at = new Date(Date.now() - (380 - v) * DAY).toISOString().slice(0, 19) + 'Z';
+        const value = add(a.initial.TOTAL, 5 * (v + 1));
+        lines.push(`${a.account_no},${a.asset_no},TOTAL,${at},${value}`);
+        want.set(`${a.meter_id}:${new Date(at).toISOString()}`, value);
+      }
+    }
+    const r = await t.call('POST', '/api/v1/readings/import', { cookie: checker, body: { csv: lines.join('\n'), fileName: 'bulk.csv' } });
+    expect(r.status).toBe(200);
+    expect(r.body.bulk).toBe('copy');
+    expect(r.body.summary).toMatchObject({ rows: pool.length * perAccount, stored: pool.length * perAccount, rejected: 0 });
+    const ids = r.body.rows.map((x: any) => x.readingId);
+    expect(ids.every((x: unknown) => typeof x === 'number')).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    // each reported id is the stored row of that line
+    const rows = await t.db.kysely.selectFrom('register_readings').select(['id', 'meter_id', 'read_at', 'value', 'source', 'consumption']).where('id', 'in', ids).execute();
+    expect(rows).toHaveLength(ids.length);
+    const byId = new Map(rows.map((x) => [Number(x.id), x]));
+    for (const x of r.body.rows) {
+      const row = byId.get(x.readingId)!;
+      expect(new Date(row.read_at).toISOString()).toBe(x.readAt);
+      expect(Number(row.meter_id)).toBe(x.meterId);
+      expect(Number(row.value).toFixed(2)).toBe(want.get(`${x.meterId}:${x.readAt}`));
+      expect(row.source).toBe('import');
+    }
+    // consumption chains inside the file: 5 kWh from the install reading, then 5 kWh per visit
+    expect(rows.map((x) => x.consumption)).toEqual(rows.map(() => '5.0000'));
+    const again = await t.call('POST', '/api/v1/readings/import', { cookie: checker, body: { csv: lines.join('\n'), fileName: 'bulk.csv' } });
+    expect(again.status).toBe(200);
+    expect(again.body.summary).toMatchObject({ stored: 0, duplicates: pool.length * perAccount });
+    expect(again.body.rows.every((x: any) => x.reason === 'DUPLICATE')).toBe(true);
+  });
+
   it('keeps the audit chain intact', async () => {
     const v = await verifyAudit(t.db);
     expect(v.ok).toBe(true);

@@ -21,7 +21,7 @@ import { defaultEndpoint } from '../../jobs/seed-collection.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { inScope, inTx, requirePermission, requireScope, type Actor, type Q, type Trx } from '../context.js';
 import { shanghaiDay } from './baseline.js';
-import { INSERT_COLUMNS, insertRows, pgArray, prepareRows, summarise, updateTasks, type IngestResult, type RowInput, type RowOutcome } from './readings.js';
+import { copyRows, insertRows, prepareRows, summarise, updateTasks, type IngestResult, type RowInput, type RowOutcome } from './readings.js';
 
 // ---- options and types ------------------------------------------------------------------------
 
@@ -225,19 +225,18 @@ async function loadTargets(q: Q, actor: Actor, scope: { routeIds?: number[]; met
 /**
  * Insert prepared readings: a bulk COPY for a batch (rows were de-duplicated by prepareRows;
  * a concurrent writer's duplicate makes the COPY fail, then, back at the savepoint, INSERT ...
- * ON CONFLICT DO NOTHING as the import does). Small batches, or when ids are wanted, use the
- * INSERT path, which fills readingId.
+ * ON CONFLICT DO NOTHING as the import does). Both fill readingId (the COPY carries ids drawn
+ * ahead); small batches use the INSERT path.
  */
-async function storeReadings(trx: Trx, copy: CopyFn, prep: IngestResult, wantIds: boolean): Promise<void> {
+async function storeReadings(trx: Trx, copy: CopyFn, prep: IngestResult): Promise<void> {
   if (!prep.inserts.length) return;
-  if (wantIds || prep.inserts.length < 100) {
+  if (prep.inserts.length < 100) {
     await insertRows(trx, prep);
     return;
   }
   await sql`savepoint collection_copy`.execute(trx);
   try {
-    await copy('register_readings', [...INSERT_COLUMNS], prep.inserts.map((c) => INSERT_COLUMNS.map((k) =>
-      k === 'quality_flags' ? pgArray(c[k] as string[]) : k === 'rule_results' ? JSON.stringify(c[k]) : c[k])));
+    await copyRows(trx, copy, prep);
     await sql`release savepoint collection_copy`.execute(trx);
   } catch {
     await sql`rollback to savepoint collection_copy`.execute(trx);
@@ -510,7 +509,7 @@ async function executeRun(
         const prep = rows.length ? await prepareRows(trx, actor, rows, { source: 'headend', scope: 'row', now: new Date(Math.max(Date.now(), now().getTime())) }) : null;
         lap('veeMs');
         if (prep) {
-          await storeReadings(trx, copy, prep, !!onStored);
+          await storeReadings(trx, copy, prep);
           lap('insertMs');
           // only the inserts whose account has a reading task of that period (one lookup, not one UPDATE per meter)
           if (prep.inserts.length) {

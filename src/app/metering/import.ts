@@ -9,7 +9,7 @@ import { AppError, ValidationError } from '../../domain/errors.js';
 import { requirePermission, type Actor } from '../context.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { writeXlsx, xlsxToCsvText } from '../../domain/formats/xlsx.js';
-import { insertRows, INSERT_COLUMNS, pgArray, prepareRows, summarise, updateTasks, type RowInput, type RowOutcome } from './readings.js';
+import { copyRows, insertRows, prepareRows, summarise, updateTasks, type RowInput, type RowOutcome } from './readings.js';
 
 export const MAX_IMPORT_ROWS = 50_000;
 export const CSV_COLUMNS = ['accountNo', 'meterAssetNo', 'register', 'readAt', 'value', 'exceptionCode'] as const;
@@ -109,15 +109,15 @@ export async function importReadings(db: Db, actor: Actor, input: { csv?: string
   const prep = await prepareRows(db.kysely, actor, rows, { source: 'import', scope: 'row', now });
   // One transaction: the COPY of the good rows, the task updates and the audit event commit
   // together. A concurrent writer's duplicate makes the COPY fail; then (back at the savepoint)
-  // the rows go in with INSERT ... ON CONFLICT DO NOTHING instead.
+  // the rows go in with INSERT ... ON CONFLICT DO NOTHING instead (which reports the duplicate).
   let stored = 0;
   let copied = false;
   const result = await db.copyTx(async (trx, copy) => {
     if (prep.inserts.length) {
       await sql`savepoint import_copy`.execute(trx);
       try {
-        stored = await copy('register_readings', [...INSERT_COLUMNS], prep.inserts.map((c) => INSERT_COLUMNS.map((k) =>
-          k === 'quality_flags' ? pgArray(c[k] as string[]) : k === 'rule_results' ? JSON.stringify(c[k]) : c[k])));
+        // the ids are drawn ahead and carried by the COPY: every stored row's id is in the report
+        stored = await copyRows(trx, copy, prep);
         copied = true;
         await sql`release savepoint import_copy`.execute(trx);
       } catch {
@@ -125,23 +125,7 @@ export async function importReadings(db: Db, actor: Actor, input: { csv?: string
         copied = false;
       }
     }
-    if (copied) {
-      // COPY returns no ids: look them up for the report
-      const ins = prep.inserts;
-      for (let k = 0; k < ins.length; k += 5000) {
-        const part = ins.slice(k, k + 5000);
-        const { rows: got } = await sql<{ id: number; meter_id: number; register: string; read_at: Date }>`
-          select r.id, r.meter_id, r.register, r.read_at from register_readings r
-          join unnest(${part.map((c) => c.account_id)}::int8[], ${part.map((c) => c.metering_point_id)}::int8[], ${part.map((c) => c.meter_id)}::int8[], ${part.map((c) => c.register)}::text[], ${part.map((c) => (c.read_at as Date).toISOString())}::timestamptz[])
-            as k(account_id, metering_point_id, meter_id, register, read_at)
-            on r.account_id = k.account_id and r.metering_point_id = k.metering_point_id and r.register = k.register and r.read_at = k.read_at and r.meter_id = k.meter_id`.execute(trx);
-        const ids = new Map(got.map((g) => [`${g.meter_id}:${g.register}:${new Date(g.read_at).toISOString()}`, g.id]));
-        part.forEach((c, j) => {
-          const id = ids.get(`${c.meter_id}:${c.register}:${(c.read_at as Date).toISOString()}`);
-          if (id !== undefined) prep.insertOutcomes[k + j].readingId = id;
-        });
-      }
-    } else if (prep.inserts.length) {
+    if (!copied && prep.inserts.length) {
       stored = await insertRows(trx, prep);
     }
     await updateTasks(trx, prep);
