@@ -213,10 +213,12 @@ export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { 
         select k.meter_id, k.register, k.read_at
           from unnest(${part.map((p) => p.t.account_id)}::int8[], ${part.map((p) => p.t.metering_point_id)}::int8[], ${part.map((p) => p.t.meter_id)}::int8[], ${part.map((p) => p.row.register)}::text[], ${part.map((p) => p.at.toISOString())}::timestamptz[])
             as k(account_id, metering_point_id, meter_id, register, read_at)
-         where exists (
-           -- one probe of register_readings_key per row (a join was planned as a hash join over a scan of the whole table)
+         cross join lateral (
+           -- one probe of register_readings_key per row: a join or EXISTS was planned as a hash
+           -- join over a scan of the whole table (LIMIT keeps the subquery a per-row probe)
            select 1 from register_readings r
-            where r.account_id = k.account_id and r.metering_point_id = k.metering_point_id and r.register = k.register and r.read_at = k.read_at and r.meter_id = k.meter_id)`.execute(q);
+            where r.account_id = k.account_id and r.metering_point_id = k.metering_point_id and r.register = k.register and r.read_at = k.read_at and r.meter_id = k.meter_id
+            limit 1) hit`.execute(q);
       for (const e of ex) existing.add(`${e.meter_id}:${e.register}:${new Date(e.read_at).toISOString()}`);
     }
   }
@@ -358,7 +360,8 @@ async function updateTasks(q: Q, prep: IngestResult, now = new Date()) {
 async function drawReadingIds(q: Q, n: number): Promise<number[]> {
   if (n <= 0) return [];
   const { rows } = await sql<{ ids: string[] }>`
-    select array(select nextval(pg_get_serial_sequence('register_readings', 'id')) from generate_series(1, ${n}::int)) as ids`.execute(q);
+    with s as materialized (select pg_get_serial_sequence('register_readings', 'id')::regclass as seq)
+    select array(select nextval(s.seq) from s, generate_series(1, ${n}::int)) as ids`.execute(q);
   return rows[0].ids.map(Number);
 }
 
