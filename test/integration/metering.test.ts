@@ -403,44 +403,71 @@ describe.each(engines())('metering on %s', (engine) => {
     expect((await t.call('GET', `/api/v1/reading-routes/${accs[0].route}/tasks?period=2026-11`, { cookie: r2 })).status).toBe(403);
   });
 
-  it('a bulk CSV import (COPY path) reports every stored reading with its id; re-importing it stores nothing', async () => {
-    const checker = await t.login('reader');
+  it('a bulk CSV import (COPY path) stores every field and reports every stored reading with its id; re-importing it stores nothing', async () => {
+    const reader = await t.login('reader');
     const pool = accs.slice(10);
     expect(pool.length).toBeGreaterThanOrEqual(1);
     const perAccount = Math.ceil(150 / pool.length);
-    const lines = ['accountNo,meterAssetNo,register,readAt,value'];
+    const lines = ['accountNo,meterAssetNo,register,readAt,value,exceptionCode'];
     const want = new Map<string, string>();
+    const stamp = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY).toISOString().slice(0, 19) + 'Z';
     for (const a of pool) {
       for (let v = 0; v < perAccount; v++) {
-        const at = new Date(Date.now() - (380 - v) * DAY).toISOString().slice(0, 19) + 'Z';
+        const at = stamp(380 - v);
         const value = add(a.initial.TOTAL, 5 * (v + 1));
-        lines.push(`${a.account_no},${a.asset_no},TOTAL,${at},${value}`);
+        lines.push(`${a.account_no},${a.asset_no},TOTAL,${at},${value},`);
         want.set(`${a.meter_id}:${new Date(at).toISOString()}`, value);
       }
     }
-    const r = await t.call('POST', '/api/v1/readings/import', { cookie: checker, body: { csv: lines.join('\n'), fileName: 'bulk.csv' } });
+    // two unusual rows: 门闭 (no value, an exception code) and a spike (rule results, flags)
+    const p0 = pool[0];
+    const locked = stamp(300), spike = stamp(250);
+    lines.push(`${p0.account_no},${p0.asset_no},TOTAL,${locked},,DOOR_LOCKED`);
+    lines.push(`${p0.account_no},${p0.asset_no},TOTAL,${spike},${add(p0.initial.TOTAL, 5 * perAccount + 90_000)},`);
+    const n = pool.length * perAccount + 2;
+    const r = await t.call('POST', '/api/v1/readings/import', { cookie: reader, body: { csv: lines.join('\n'), fileName: 'bulk.csv' } });
     expect(r.status).toBe(200);
     expect(r.body.bulk).toBe('copy');
-    expect(r.body.summary).toMatchObject({ rows: pool.length * perAccount, stored: pool.length * perAccount, rejected: 0 });
+    expect(r.body.summary).toMatchObject({ rows: n, stored: n, rejected: 0 });
     const ids = r.body.rows.map((x: any) => x.readingId);
     expect(ids.every((x: unknown) => typeof x === 'number')).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
-    // each reported id is the stored row of that line
-    const rows = await t.db.kysely.selectFrom('register_readings').select(['id', 'meter_id', 'read_at', 'value', 'source', 'consumption']).where('id', 'in', ids).execute();
+    // each reported id is the stored row of that line, with every field the report gives
+    const rows = await t.db.kysely.selectFrom('register_readings')
+      .select(['id', 'meter_id', 'read_at', 'value', 'source', 'consumption', 'status', 'exception_code', 'quality_flags', 'rule_results', 'rule_set_version', 'billing_period', 'entered_by'])
+      .where('id', 'in', ids).execute();
     expect(rows).toHaveLength(ids.length);
     const byId = new Map(rows.map((x) => [Number(x.id), x]));
     for (const x of r.body.rows) {
       const row = byId.get(x.readingId)!;
       expect(new Date(row.read_at).toISOString()).toBe(x.readAt);
       expect(Number(row.meter_id)).toBe(x.meterId);
-      expect(Number(row.value).toFixed(2)).toBe(want.get(`${x.meterId}:${x.readAt}`));
+      expect(row.status).toBe(x.status);
+      expect(row.consumption).toBe(x.consumption ?? null);
+      expect(row.rule_results).toEqual(x.ruleResults);
       expect(row.source).toBe('import');
+      expect(row.rule_set_version).toBeTruthy();
+      // the period of the reading's Asia/Shanghai day
+      expect(row.billing_period).toBe(new Date(Date.parse(x.readAt) + 8 * 3600_000).toISOString().slice(0, 7));
+      expect(row.entered_by).not.toBeNull();
+      const w = want.get(`${x.meterId}:${x.readAt}`);
+      if (w !== undefined) {
+        expect(Number(row.value).toFixed(2)).toBe(w);
+        // consumption chains inside the file: 5 kWh from the install reading, then 5 kWh per visit
+        expect(row.consumption).toBe('5.0000');
+        expect(row.status).toBe('accepted');
+      }
     }
-    // consumption chains inside the file: 5 kWh from the install reading, then 5 kWh per visit
-    expect(rows.map((x) => x.consumption)).toEqual(rows.map(() => '5.0000'));
-    const again = await t.call('POST', '/api/v1/readings/import', { cookie: checker, body: { csv: lines.join('\n'), fileName: 'bulk.csv' } });
+    const lockedRow = r.body.rows.find((x: any) => x.readAt === new Date(locked).toISOString());
+    expect(lockedRow.status).toBe('pending_review');
+    expect(byId.get(lockedRow.readingId)).toMatchObject({ value: null, exception_code: 'DOOR_LOCKED' });
+    const spikeRow = r.body.rows.find((x: any) => x.readAt === new Date(spike).toISOString());
+    expect(spikeRow.status).toBe('pending_review');
+    expect(spikeRow.ruleResults.map((x: any) => x.rule)).toContain('SPIKE');
+    expect(byId.get(spikeRow.readingId)!.quality_flags).toContain('SPIKE');
+    const again = await t.call('POST', '/api/v1/readings/import', { cookie: reader, body: { csv: lines.join('\n'), fileName: 'bulk.csv' } });
     expect(again.status).toBe(200);
-    expect(again.body.summary).toMatchObject({ stored: 0, duplicates: pool.length * perAccount });
+    expect(again.body.summary).toMatchObject({ stored: 0, duplicates: n });
     expect(again.body.rows.every((x: any) => x.reason === 'DUPLICATE')).toBe(true);
   });
 
