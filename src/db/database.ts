@@ -242,14 +242,18 @@ export interface CopyOptions {
   trusted?: boolean;
 }
 
-/** One field in COPY text format: null -> \N, dates ISO, objects as JSON, \\ \t \n \r escaped. */
-export function copyField(value: unknown): string {
-  if (value === null || value === undefined) return '\\N';
-  if (value instanceof Date) return value.toISOString();
-  const s = typeof value === 'object' ? JSON.stringify(value) : String(value);
+/** A text in COPY text format: \\ \t \n \r escaped. */
+export function copyText(s: string): string {
   // most values need no escaping: one test instead of four replaces
   if (!/[\\\t\n\r]/.test(s)) return s;
   return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
+
+/** One field in COPY text format: null -> \N, dates ISO, objects as JSON, text escaped ({@link copyText}). */
+export function copyField(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  if (value instanceof Date) return value.toISOString();
+  return copyText(typeof value === 'object' ? JSON.stringify(value) : String(value));
 }
 
 function* copyLines(rows: Iterable<unknown[]>, counter: { n: number }): Generator<string> {

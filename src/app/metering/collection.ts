@@ -511,15 +511,8 @@ async function executeRun(
         if (prep) {
           await storeReadings(trx, copy, prep);
           lap('insertMs');
-          // only the inserts whose account has a reading task of that period (one lookup, not one UPDATE per meter)
-          if (prep.inserts.length) {
-            const { rows: due } = await sql<{ account_id: number; billing_period: string }>`select distinct account_id, billing_period from reading_tasks
-              where account_id = any(${[...new Set(prep.inserts.map((c) => c.account_id as number))]}::int8[])
-                and billing_period = any(${[...new Set(prep.inserts.map((c) => c.billing_period as string))]}::text[]) and status <> 'skipped'`.execute(trx);
-            const has = new Set(due.map((d) => `${d.account_id}:${d.billing_period}`));
-            const inserts = prep.inserts.filter((c) => has.has(`${c.account_id}:${c.billing_period}`));
-            if (inserts.length) await updateTasks(trx, { ...prep, inserts });
-          }
+          // the period's reading tasks of the stored meters (one set-based UPDATE; meters without a task match nothing)
+          await updateTasks(trx, prep);
           lap('tasksMs');
         }
         const outcomesOf = new Map<number, RowOutcome[]>();

@@ -5,7 +5,7 @@
  * pending_review with their rule results.
  */
 import { sql } from 'kysely';
-import type { CopyFn, Db } from '../../db/database.js';
+import { copyText, type CopyFn, type Db } from '../../db/database.js';
 import { AppError, ValidationError } from '../../domain/errors.js';
 import {
   checkReading, checkRegisterSum, consumption, DEFAULT_RULE_SET, EXCEPTION_CODES, fromScaled, toScaled,
@@ -387,11 +387,7 @@ async function copyRows(q: Q, copy: CopyFn, prep: IngestResult): Promise<number>
   return n;
 }
 
-/** A text in COPY text format: \\, tab, newline and carriage return escaped. */
-function copyEscape(s: string): string {
-  return /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
-}
-const copyOpt = (v: unknown): string => (v === null || v === undefined ? '\\N' : copyEscape(String(v)));
+const copyOpt = (v: unknown): string => (v === null || v === undefined ? '\\N' : copyText(String(v)));
 
 /**
  * One prepared reading as a COPY line for the columns `id, ...INSERT_COLUMNS` (in that order),
@@ -401,10 +397,10 @@ const copyOpt = (v: unknown): string => (v === null || v === undefined ? '\\N' :
 function readingCopyLine(id: number, c: Record<string, unknown>): string {
   const flags = c.quality_flags as string[];
   const results = c.rule_results as unknown[];
-  return id + '\t' + Number(c.account_id) + '\t' + Number(c.meter_id) + '\t' + Number(c.metering_point_id) + '\t' + copyEscape(c.register as string) + '\t' +
-    (c.read_at as Date).toISOString() + '\t' + copyEscape(c.billing_period as string) + '\t' + copyOpt(c.value) + '\t' + copyOpt(c.consumption) + '\t' +
-    copyEscape(c.source as string) + '\t' + (flags.length ? copyEscape(pgArray(flags)) : '{}') + '\t' + copyOpt(c.exception_code) + '\t' + copyEscape(c.status as string) + '\t' +
-    (results.length ? copyEscape(JSON.stringify(results)) : '[]') + '\t' + copyOpt(c.rule_set_version) + '\t' + copyOpt(c.client_id) + '\t' + copyOpt(c.photo_ref) + '\t' +
+  return id + '\t' + Number(c.account_id) + '\t' + Number(c.meter_id) + '\t' + Number(c.metering_point_id) + '\t' + copyText(c.register as string) + '\t' +
+    (c.read_at as Date).toISOString() + '\t' + copyText(c.billing_period as string) + '\t' + copyOpt(c.value) + '\t' + copyOpt(c.consumption) + '\t' +
+    copyText(c.source as string) + '\t' + (flags.length ? copyText(pgArray(flags)) : '{}') + '\t' + copyOpt(c.exception_code) + '\t' + copyText(c.status as string) + '\t' +
+    (results.length ? copyText(JSON.stringify(results)) : '[]') + '\t' + copyOpt(c.rule_set_version) + '\t' + copyOpt(c.client_id) + '\t' + copyOpt(c.photo_ref) + '\t' +
     copyOpt(c.gps_lat) + '\t' + copyOpt(c.gps_lon) + '\t' + copyOpt(c.entered_by) + '\n';
 }
 
