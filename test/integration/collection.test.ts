@@ -3,9 +3,11 @@
  * meter simulator started in-process on 127.0.0.1: a run over a route stores readings through
  * VEE (source headend) and daily frozen values; injected faults show as failed meters with
  * reasons and the success rate matches; an interrupted run resumes with only the rest; 招测
- * stores one reading; permissions and data scope.
+ * stores one reading; the collected meters' reading tasks are marked read (failed and uncollected
+ * meters' stay pending); permissions and data scope.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
 import { sql } from 'kysely';
 import { engines } from '../support/db.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -16,6 +18,7 @@ import { SYSTEM_ACTOR } from '../../src/app/context.js';
 import { verifyAudit } from '../../src/app/audit/verify-audit.js';
 import { loadActor } from '../../src/app/security/auth.js';
 import { shanghaiDay } from '../../src/app/metering/baseline.js';
+import { generateTasks } from '../../src/app/metering/tasks.js';
 
 const T = Date.now() - 60_000; // the simulator's clock: registers as of one minute ago
 const SCALE = 10_000n;
@@ -161,6 +164,86 @@ describe.each(engines())('collection on %s', (engine) => {
     // by data day: both routes, latest result per meter
     const byDay = await collectionStats(t.db, SYSTEM_ACTOR, { day: yesterday });
     expect(byDay.routes.map((x) => x.routeId)).toEqual(expect.arrayContaining([routeA, routeB]));
+  });
+
+  it("marks the period's reading tasks of the meters it stored as read; failed and uncollected meters' tasks stay pending, skipped stays skipped", async () => {
+    const routeC = meters.find((m) => m.route !== routeA && m.route !== routeB)!.route; // not collected in this run
+    const collected = meters.filter((m) => m.route === routeA || m.route === routeB);
+    const idle = meters.filter((m) => m.route === routeC);
+    expect(idle.length).toBeGreaterThan(0);
+    // open tasks for the billing period of the readings about to be stored (a second period only
+    // if the month turns in Shanghai during the run: each task is judged by its own period)
+    const periods = [...new Set([shanghaiDay(new Date()).slice(0, 7), shanghaiDay(new Date(Date.now() + 120_000)).slice(0, 7)])];
+    for (const period of periods) await generateTasks(t.db, SYSTEM_ACTOR, { period, routeIds: [routeA, routeB, routeC] });
+    const taskMeters = [...collected, ...idle].map((m) => m.meter_id);
+    const tasksNow = () => t.db.kysely.selectFrom('reading_tasks').select(['id', 'account_id', 'meter_id', 'billing_period', 'status', 'exception_code', 'read_at', 'updated_at'])
+      .where('billing_period', 'in', periods).where('meter_id', 'in', taskMeters).execute();
+    const before = await tasksNow();
+    expect(before).toHaveLength(taskMeters.length * periods.length);
+    expect(before.every((x) => x.status === 'pending' && x.read_at === null)).toBe(true);
+    // one task is skipped (抄表员 skipped it): storing a reading does not reopen or mark it
+    const skippedMeter = meters.find((m) => m.route === routeA)!;
+    await t.db.kysely.updateTable('reading_tasks').set({ status: 'skipped' }).where('meter_id', '=', skippedMeter.meter_id).where('billing_period', 'in', periods).execute();
+
+    // routeA on the clean simulator, routeB behind the faulty concentrator, and one meter of routeB
+    // read directly (comm_host/comm_port) at a port where nothing listens: a sure failure
+    const dead = meters.filter((m) => m.route === routeB)[1];
+    const closed = net.createServer();
+    await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
+    const deadPort = (closed.address() as net.AddressInfo).port;
+    await new Promise((ok) => closed.close(ok));
+    await t.db.kysely.updateTable('meters').set({ comm_host: '127.0.0.1', comm_port: deadPort }).where('id', '=', dead.meter_id).execute();
+    let sum: Awaited<ReturnType<typeof runCollection>>;
+    try {
+      sum = await runCollection(t.db, SYSTEM_ACTOR, { routeIds: [routeA, routeB], timeoutMs: 1500, retries: 0 });
+    } finally {
+      await t.db.kysely.updateTable('meters').set({ comm_host: null, comm_port: null }).where('id', '=', dead.meter_id).execute();
+    }
+    expect(sum).toMatchObject({ status: 'completed', total: collected.length });
+    expect(sum.failed).toBeGreaterThan(0);
+
+    // which meters had readings stored by this run, and when (a failed meter may still have stored
+    // the registers it did answer: judged by what was stored, not by ok)
+    const results = await t.db.kysely.selectFrom('collection_results').select(['meter_id', 'ok', 'reason', 'read_at']).where('run_id', '=', sum.runId).execute();
+    expect(results).toHaveLength(collected.length);
+    const storedAt = new Map<string, Date>(); // meter:period -> read_at of the stored readings
+    for (const r of results) {
+      const rs = await t.db.kysely.selectFrom('register_readings').select(['billing_period', 'read_at']).where('meter_id', '=', r.meter_id).where('source', '=', 'headend')
+        .where('read_at', '=', r.read_at).execute();
+      for (const x of rs) storedAt.set(`${r.meter_id}:${x.billing_period}`, new Date(x.read_at));
+    }
+    const failedNothingStored = results.filter((r) => !r.ok && !periods.some((p) => storedAt.has(`${r.meter_id}:${p}`)));
+    expect(failedNothingStored.length).toBeGreaterThan(0);
+    expect(failedNothingStored.find((r) => r.meter_id === dead.meter_id)?.reason).toMatch(/^CONNECT_FAILED/);
+
+    const after = await tasksNow();
+    const prior = new Map(before.map((x) => [x.id, x]));
+    let read = 0;
+    let open = 0;
+    for (const task of after) {
+      const at = storedAt.get(`${task.meter_id}:${task.billing_period}`);
+      const ctx = { meterId: task.meter_id, period: task.billing_period, stored: !!at };
+      if (task.meter_id === skippedMeter.meter_id) {
+        expect({ ...ctx, status: task.status, read_at: task.read_at }).toEqual({ ...ctx, status: 'skipped', read_at: null });
+      } else if (at) {
+        // updateTasks: status read (no exception code on a head-end reading), read_at = the reading's time
+        expect({ ...ctx, status: task.status, exception_code: task.exception_code, read_at: task.read_at && new Date(task.read_at).toISOString() })
+          .toEqual({ ...ctx, status: 'read', exception_code: null, read_at: at.toISOString() });
+        expect(new Date(task.updated_at).getTime()).toBeGreaterThanOrEqual(new Date(prior.get(task.id)!.updated_at).getTime());
+        read++;
+      } else {
+        expect({ ...ctx, status: task.status, exception_code: task.exception_code, read_at: task.read_at }).toEqual({ ...ctx, status: 'pending', exception_code: null, read_at: null });
+        open++;
+      }
+    }
+    // tasks read: at least every meter of routeA (clean simulator) but the skipped one; the skipped
+    // one did store readings; open: the failed meters and every meter of the route not collected
+    expect(read).toBeGreaterThanOrEqual(collected.filter((m) => m.route === routeA).length - 1);
+    expect(storedAt.has(`${skippedMeter.meter_id}:${after.find((x) => x.meter_id === skippedMeter.meter_id)!.billing_period}`)).toBe(true);
+    const stillOpen = new Set(after.filter((x) => x.status === 'pending').map((x) => x.meter_id));
+    for (const f of failedNothingStored) expect(stillOpen.has(f.meter_id)).toBe(true);
+    for (const m of idle) expect(stillOpen.has(m.meter_id)).toBe(true);
+    expect(open).toBeGreaterThanOrEqual(idle.length + failedNothingStored.length);
   });
 
   it('an interrupted run stays running and a resume polls only the meters without a result', async () => {
