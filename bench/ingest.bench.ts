@@ -45,6 +45,7 @@ const arg = (args: string[], name: string, dflt: string) => {
 const COLS = 'account_id,meter_id,metering_point_id,register,read_at,billing_period,value,consumption,source,status,rule_set_version,quality_flags,rule_results';
 const VERSION = DEFAULT_RULE_SET.version;
 const SKEW = DEFAULT_RULE_SET.futureSkewMinutes * 60_000;
+const TOU = ['SHARP', 'PEAK', 'FLAT', 'VALLEY'];
 const REG_CODES = ['TOTAL', 'SHARP', 'PEAK', 'FLAT', 'VALLEY', 'REVERSE', 'REACTIVE', 'REACTIVE_REV', 'MAX_DEMAND'];
 
 interface MeterRow { meter_id: number; account_id: number; metering_point_id: number; registers: string[]; digits: number; decimals: number; multiplier: string; initial_readings: Record<string, string> }
@@ -175,16 +176,26 @@ export async function run(args: string[]): Promise<void> {
     const input: Input = { n: 0, meter: new Int32Array(rowsWanted + 16), reg: new Uint8Array(rowsWanted + 16), readAt: new Array(rowsWanted + 16), value: new Array(rowsWanted + 16) };
     // the file's values continue from what is stored (known to whoever produced the file)
     const known = new Map<string, number>();
+    const lastAt = new Map<string, number>();
+    const perDay = new Map<string, number>();
     for (let q = 0; q < ids.length; q += 50_000) {
       const part = ids.slice(q, q + 50_000);
       const ini = await sql<{ meter_id: number; initial_readings: Record<string, string> }>`select meter_id, initial_readings from meter_installations where meter_id = any(${part}::int8[]) and removed_on is null`.execute(db.kysely);
       for (const x of ini.rows) for (const [reg, v] of Object.entries(x.initial_readings ?? {})) known.set(`${x.meter_id}:${reg}`, parseScaled(String(v), 10, 4));
       // by (account, metering point), the leading columns of register_readings_key, as the application looks up history
-      const last = await sql<{ meter_id: number; register: string; value: string }>`select distinct on (r.meter_id, r.register) r.meter_id, r.register, r.value::text
+      // and the register's advance per day over the stored month, so the file's advances follow
+      // each meter's own load (else nearly every reading is a SPIKE for review)
+      const last = await sql<{ meter_id: number; register: string; value: string; last_at: Date; per_day: number | null }>`
+        select r.meter_id, r.register, (array_agg(r.value::text order by r.read_at desc))[1] as value, max(r.read_at) as last_at,
+               ((max(r.value) - min(r.value)) / nullif(extract(epoch from max(r.read_at) - min(r.read_at)) / 86400, 0))::float8 as per_day
         from meter_installations mi join register_readings r on r.account_id = mi.account_id and r.metering_point_id = mi.metering_point_id and r.meter_id = mi.meter_id
         where mi.meter_id = any(${part}::int8[]) and mi.removed_on is null and r.status in ('accepted','estimated') and r.value is not null
-        order by r.meter_id, r.register, r.read_at desc`.execute(db.kysely);
-      for (const x of last.rows) known.set(`${x.meter_id}:${x.register}`, parseScaled(x.value, 10, 4));
+        group by r.meter_id, r.register`.execute(db.kysely);
+      for (const x of last.rows) {
+        known.set(`${x.meter_id}:${x.register}`, parseScaled(x.value, 10, 4));
+        lastAt.set(`${x.meter_id}:${x.register}`, new Date(x.last_at).getTime());
+        if (x.per_day !== null) perDay.set(`${x.meter_id}:${x.register}`, x.per_day * 10_000);
+      }
     }
     const visitTimes: string[] = [];
     for (let v = 0; v < visits; v++) visitTimes.push(new Date(now - (visits - v) * 5 * 3600_000).toISOString());
@@ -192,9 +203,31 @@ export async function run(args: string[]): Promise<void> {
     outer: for (let mi = 0; mi < ids.length; mi++) {
       const regs = regsOf.get(ids[mi])!;
       const cur = regs.map((reg) => known.get(`${ids[mi]}:${reg}`) ?? 0);
+      const tou = regs.map((reg, g) => (TOU.includes(reg) ? g : -1)).filter((g) => g >= 0);
+      const totalAt = regs.indexOf('TOTAL');
+      const adv = new Array<number>(regs.length).fill(0);
       for (let v = 0; v < visits; v++) {
         const future = r() < 0.001;
         const at = future ? new Date(now + 86_400_000).toISOString() : visitTimes[v];
+        // a visit's advances: the register's daily advance (10 a day without history) times the
+        // days since its last reading, ±15 %; the time-of-use registers (尖峰平谷) add up to the
+        // TOTAL's advance, as on a real meter, so the rules flag only the injected bad values below
+        const t = Date.parse(visitTimes[v]);
+        for (let g = 0; g < regs.length; g++) {
+          const key = `${ids[mi]}:${regs[g]}`;
+          const since = v > 0 ? Date.parse(visitTimes[v - 1]) : lastAt.get(key) ?? t - 30 * 86_400_000;
+          adv[g] = Math.round(((perDay.get(key) ?? 100_000) * ((t - since) / 86_400_000) * (0.85 + 0.3 * r())) / 100) * 100;
+        }
+        if (totalAt >= 0 && tou.length) {
+          // split in the registers' own proportions (±3 %), the last one takes the rest
+          const w = tou.map((g) => perDay.get(`${ids[mi]}:${regs[g]}`) ?? 1);
+          const wSum = w.reduce((a, b) => a + b, 0);
+          let left = adv[totalAt];
+          tou.forEach((g, j) => {
+            adv[g] = j === tou.length - 1 ? Math.max(0, left) : Math.floor((adv[totalAt] * (w[j] / wSum) * (0.97 + 0.06 * r())) / 100) * 100;
+            left -= adv[g];
+          });
+        }
         for (let g = 0; g < regs.length; g++) {
           if (k >= rowsWanted) break outer;
           input.meter[k] = mi;
@@ -207,7 +240,7 @@ export async function run(args: string[]): Promise<void> {
           else if (x < 0.003) input.value[k] = fmt4(Math.max(0, cur[g] - 5_000_000)); // backwards
           else {
             if (regs[g] === 'MAX_DEMAND') cur[g] = Math.floor(r() * 500) * 100;
-            else if (!future) cur[g] += Math.floor(r() * 5000) * 100;
+            else if (!future) cur[g] += adv[g];
             input.value[k] = fmt4(cur[g]);
           }
           k++;
@@ -465,18 +498,24 @@ export async function run(args: string[]): Promise<void> {
       const cpu1 = process.cpuUsage();
       const t3 = performance.now();
       let bulk = '';
+      const reasons: Record<string, number> = {};
       try {
         for (const csv of files) {
           const res = await importReadings(db, SYSTEM_ACTOR, { csv, fileName: 'bench.csv' });
           for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += res.summary[k];
-          for (const r of res.rows) if (r.readingId !== undefined) readingIds.push(r.readingId);
+          for (const r of res.rows) {
+            if (r.readingId !== undefined) readingIds.push(r.readingId);
+            // why rows went to review or were refused (the first warning or error of each)
+            const why = r.status === 'rejected' ? r.reason : r.status === 'pending_review' ? r.ruleResults.find((x) => x.severity !== 'info')?.rule : undefined;
+            if (why) reasons[`${r.status}:${why}`] = (reasons[`${r.status}:${why}`] ?? 0) + 1;
+          }
           bulk = res.bulk;
         }
       } finally {
         const tImp = (performance.now() - t3) / 1000;
         const cpuImp = process.cpuUsage(cpu1);
         imported = {
-          files: files.length, ...sum, bulk, idsReported: readingIds.length, seconds: +tImp.toFixed(2), readingsPerSecond: Math.round(nImp / tImp),
+          files: files.length, ...sum, reasons, bulk, idsReported: readingIds.length, seconds: +tImp.toFixed(2), readingsPerSecond: Math.round(nImp / tImp),
           clientCpuSeconds: +((cpuImp.user + cpuImp.system) / 1e6).toFixed(2),
         };
         // put the database back as it was (not timed)
