@@ -32,8 +32,10 @@ async function tables(k: Q): Promise<TableInfo[]> {
     where table_schema = 'public' and table_type = 'BASE TABLE' and table_name <> 'schema_migrations' order by table_name`.execute(k);
   const deps = await sql<{ child: string; parent: string }>`select c.conrelid::regclass::text as child, c.confrelid::regclass::text as parent
     from pg_constraint c join pg_namespace n on n.oid = c.connamespace where c.contype = 'f' and n.nspname = 'public'`.execute(k);
-  // references enforced by triggers instead of foreign keys (migration 20261128T0540): parents first too
-  deps.rows.push({ child: 'bills', parent: 'accounts' }, { child: 'bills', parent: 'billing_runs' });
+  // references enforced by triggers instead of foreign keys (migrations 20261128T0540 and
+  // 20261129T1300): parents first too
+  deps.rows.push({ child: 'bills', parent: 'accounts' }, { child: 'bills', parent: 'billing_runs' },
+    { child: 'register_readings', parent: 'accounts' }, { child: 'register_readings', parent: 'meters' }, { child: 'register_readings', parent: 'metering_points' });
   const names = t.rows.map((r) => r.table_name);
   // topological order: parents first
   const order: string[] = [];
