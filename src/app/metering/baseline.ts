@@ -69,16 +69,25 @@ export class Baselines {
         from register_readings r
         where (account_id, metering_point_id) in (select account_id, id from metering_points where id = any(${ids}::int8[])) and status in ('accepted','estimated') and value is not null
       ) x where rn <= ${HISTORY_DEPTH} order by read_at`.execute(q);
-    for (const r of rows.rows) b.add({ ...r, read_at: new Date(r.read_at) });
+    for (const r of rows.rows) {
+      if (!(r.read_at instanceof Date)) r.read_at = new Date(r.read_at);
+      b.add(r);
+    }
     return b;
   }
 
+  /** add a reading to its register's list, kept in read_at order (rows mostly come in order) */
   add(r: StoredReading) {
     const k = `${r.metering_point_id}:${r.register}`;
-    const list = this.reads.get(k) ?? [];
-    list.push(r);
-    list.sort((a, b) => a.read_at.getTime() - b.read_at.getTime());
-    this.reads.set(k, list);
+    const list = this.reads.get(k);
+    if (!list) {
+      this.reads.set(k, [r]);
+      return;
+    }
+    const t = r.read_at.getTime();
+    let i = list.length;
+    while (i > 0 && list[i - 1].read_at.getTime() > t) i--;
+    list.splice(i, 0, r);
   }
 
   installations(mpId: number): Installation[] {
@@ -101,15 +110,24 @@ export class Baselines {
   previous(mpId: number, meterId: number, register: string, at: Date, excludeId?: number): {
     previous: { value: string; readAt: Date } | null; previousEstimated?: boolean; exchange: { oldMeterId: number; from: string; final: string; multiplier: string; digits: number } | null; history: HistoryPoint[];
   } {
-    const all = (this.reads.get(`${mpId}:${register}`) ?? []).filter((r) => r.read_at.getTime() < at.getTime() && r.id !== excludeId);
+    // the readings before `at` (the list is in read_at order), without excludeId
+    const list = this.reads.get(`${mpId}:${register}`);
+    const all: StoredReading[] = [];
+    if (list) {
+      const t = at.getTime();
+      let end = list.length;
+      while (end > 0 && list[end - 1].read_at.getTime() >= t) end--;
+      for (let i = 0; i < end; i++) if (list[i].id !== excludeId) all.push(list[i]);
+    }
     const last = all.at(-1);
     const history: HistoryPoint[] = [];
     for (let i = all.length - 1; i > 0 && history.length < 3; i--) {
       if (all[i].consumption === null || all[i].meter_id !== all[i - 1].meter_id) continue;
       history.push({ kwh: all[i].consumption!, days: (all[i].read_at.getTime() - all[i - 1].read_at.getTime()) / 86_400_000 });
     }
-    const cur = this.installations(mpId).find((i) => i.meter_id === meterId && i.installed_on <= shanghaiDay(at)) ?? this.installations(mpId).find((i) => i.meter_id === meterId);
     if (last && last.meter_id === meterId) return { previous: { value: last.value, readAt: last.read_at }, previousEstimated: last.status === 'estimated', exchange: null, history };
+    const day = shanghaiDay(at);
+    const cur = this.installations(mpId).find((i) => i.meter_id === meterId && i.installed_on <= day) ?? this.installations(mpId).find((i) => i.meter_id === meterId);
     if (!cur) return { previous: last ? { value: last.value, readAt: last.read_at } : null, exchange: null, history };
     const initial = cur.initial_readings?.[register];
     const previous = initial !== undefined ? { value: initial, readAt: dayStart(cur.installed_on) } : null;

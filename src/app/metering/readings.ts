@@ -126,8 +126,7 @@ function indexTargets(targets: Target[]) {
     idx.get(r.meterId !== undefined ? `m:${r.meterId}` : r.meterAssetNo ? `s:${r.meterAssetNo}` : r.accountId !== undefined ? `a:${r.accountId}` : `n:${r.accountNo}`) ?? [];
 }
 
-function pickTarget(targets: Target[], r: RowInput, at: Date): Target | { reason: string; zh: string; en: string } {
-  const day = shanghaiDay(at);
+function pickTarget(targets: Target[], r: RowInput, day: string): Target | { reason: string; zh: string; en: string } {
   let cands = targets.filter((t) =>
     (r.accountId === undefined || t.account_id === r.accountId) && (r.accountNo === undefined || r.accountNo === '' || t.account_no === r.accountNo) &&
     (r.meterId === undefined || t.meter_id === r.meterId) && (r.meterAssetNo === undefined || r.meterAssetNo === '' || t.asset_no === r.meterAssetNo));
@@ -145,7 +144,8 @@ function pickTarget(targets: Target[], r: RowInput, at: Date): Target | { reason
   return cands[cands.length - 1];
 }
 
-interface Prepared { row: RowInput; at: Date; t: Target }
+/** a resolved row: its instant, that instant as ISO text and its Asia/Shanghai day (each computed once) */
+interface Prepared { row: RowInput; at: Date; iso: string; day: string; t: Target }
 
 export interface IngestResult {
   outcomes: RowOutcome[];
@@ -170,7 +170,8 @@ export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { 
       outcomes[i] = reject({ ref: r.ref, register: r.register, reason: 'BAD_TIMESTAMP', zh: '抄表时间格式错误 (ISO 8601, 如 2026-11-25T09:30:00+08:00)', en: 'readAt must be ISO 8601, e.g. 2026-11-25T09:30:00+08:00' });
       return;
     }
-    const t = pickTarget(lookup(r), r, at);
+    const day = shanghaiDay(at);
+    const t = pickTarget(lookup(r), r, day);
     if ('reason' in t) {
       outcomes[i] = reject({ ref: r.ref, register: r.register, readAt: at.toISOString(), ...t });
       return;
@@ -192,7 +193,7 @@ export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { 
       outcomes[i] = reject({ ref: r.ref, register: r.register, reason: 'BAD_PERIOD', zh: '账期格式应为 YYYY-MM', en: 'billingPeriod must be YYYY-MM' });
       return;
     }
-    prepared.push({ row: r, at, t, i });
+    prepared.push({ row: r, at, iso: at.toISOString(), day, t, i });
   });
 
   // offline sync: a visit already stored under its client id returns what was stored
@@ -211,7 +212,7 @@ export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { 
       const part = prepared.slice(k, k + 5000);
       const { rows: ex } = await sql<{ meter_id: number; register: string; read_at: Date }>`
         select k.meter_id, k.register, k.read_at
-          from unnest(${part.map((p) => p.t.account_id)}::int8[], ${part.map((p) => p.t.metering_point_id)}::int8[], ${part.map((p) => p.t.meter_id)}::int8[], ${part.map((p) => p.row.register)}::text[], ${part.map((p) => p.at.toISOString())}::timestamptz[])
+          from unnest(${part.map((p) => p.t.account_id)}::int8[], ${part.map((p) => p.t.metering_point_id)}::int8[], ${part.map((p) => p.t.meter_id)}::int8[], ${part.map((p) => p.row.register)}::text[], ${part.map((p) => p.iso)}::timestamptz[])
             as k(account_id, metering_point_id, meter_id, register, read_at)
          cross join lateral (
            -- one probe of register_readings_key per row: a join or EXISTS was planned as a hash
@@ -232,14 +233,14 @@ export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { 
   prepared.sort((a, b) => a.at.getTime() - b.at.getTime() || a.i - b.i);
   let tmpId = -1;
   for (const p of prepared) {
-    const { row: r, at, t } = p;
-    const common = { ref: r.ref, register: r.register, accountId: t.account_id, meterId: t.meter_id, readAt: at.toISOString() };
+    const { row: r, at, iso, t } = p;
+    const common = { ref: r.ref, register: r.register, accountId: t.account_id, meterId: t.meter_id, readAt: iso };
     const stored = r.clientId ? byClient.get(`${t.account_id}:${r.clientId}:${r.register}`) : undefined;
     if (stored) {
       outcomes[p.i] = { ...common, status: stored.status === 'pending_review' ? 'pending_review' : stored.status === 'rejected' ? 'rejected' : 'accepted', duplicate: true, readingId: stored.id, value: stored.value, consumption: stored.consumption, ruleResults: stored.rule_results as RuleResult[] };
       continue;
     }
-    const key = `${t.meter_id}:${r.register}:${at.toISOString()}`;
+    const key = `${t.meter_id}:${r.register}:${iso}`;
     if (existing.has(key) || seen.has(key)) {
       outcomes[p.i] = reject({ ...common, duplicate: true, reason: 'DUPLICATE', zh: '该表计该示数类型在此时间已有读数', en: 'a reading for this meter, register and time already exists' });
       continue;
@@ -265,11 +266,11 @@ export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { 
       continue;
     }
     seen.add(key);
-    const out: RowOutcome = { ...common, status: chk.status, value: chk.value, consumption: chk.kwh, ruleResults: chk.results };
+    const out: RowOutcome = { ref: r.ref, register: r.register, accountId: t.account_id, meterId: t.meter_id, readAt: iso, status: chk.status, value: chk.value, consumption: chk.kwh, ruleResults: chk.results };
     outcomes[p.i] = out;
     const ins: Record<string, unknown> = {
       account_id: t.account_id, meter_id: t.meter_id, metering_point_id: t.metering_point_id, register: r.register, read_at: at,
-      billing_period: r.billingPeriod ?? shanghaiDay(at).slice(0, 7), value: chk.value, consumption: chk.kwh, source: opts.source,
+      billing_period: r.billingPeriod ?? p.day.slice(0, 7), value: chk.value, consumption: chk.kwh, source: opts.source,
       quality_flags: chk.flags, exception_code: r.exceptionCode ?? null, status: chk.status, rule_results: chk.results, rule_set_version: chk.ruleSetVersion,
       client_id: r.clientId ?? null, photo_ref: r.photoRef ?? null, gps_lat: r.gpsLat ?? null, gps_lon: r.gpsLon ?? null, entered_by: actor.userId,
     };
@@ -278,7 +279,7 @@ export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { 
     if (chk.status === 'accepted' && chk.value !== null) {
       base.add({ id: tmpId--, meter_id: t.meter_id, metering_point_id: t.metering_point_id, register: r.register, read_at: at, value: chk.value, consumption: chk.kwh, status: 'accepted' });
     }
-    const vk = `${r.visit}:${t.meter_id}:${at.toISOString()}`;
+    const vk = `${r.visit}:${t.meter_id}:${iso}`;
     const v = visits.get(vk) ?? [];
     v.push({ out, advance: chk.consumption && !exchangeKwh ? chk.consumption.advance : null, ins });
     visits.set(vk, v);
