@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { engines } from '../support/db.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { outcome } from '../support/errors.js';
 import { SYSTEM_ACTOR } from '../../src/app/context.js';
 import { createRun, workRun } from '../../src/app/billing/run.js';
 
@@ -30,14 +31,7 @@ describe.each(engines())('bill references on %s', (engine) => {
   const insertBill = (acc: number, run: number) =>
     sql`insert into bills (account_id, run_id, period, trial, status, org_unit_id, account_no, customer_class)
         select ${acc}, ${run}, '2026-09', true, 'calculated', org_unit_id, account_no, customer_class from bills where run_id = ${runId} limit 1`.execute(t.db.kysely);
-  const code = async (p: Promise<unknown>) => {
-    try {
-      await p;
-      return 'no error';
-    } catch (e) {
-      return `${(e as { code?: string }).code}: ${(e as Error).message}`;
-    }
-  };
+  const code = outcome;
 
   it('a bill for an account or a run that does not exist is refused (23503) and nothing is written', async () => {
     expect(await code(insertBill(987654321, runId))).toMatch(/^23503: .*account 987654321 does not exist/);

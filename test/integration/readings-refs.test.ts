@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { engines } from '../support/db.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { outcome } from '../support/errors.js';
 
 describe.each(engines())('reading references on %s', (engine) => {
   let t: TestApp;
@@ -18,14 +19,7 @@ describe.each(engines())('reading references on %s', (engine) => {
   const cols = ['account_id', 'meter_id', 'metering_point_id', 'register', 'read_at', 'billing_period', 'value', 'source', 'status'];
   const row = (a: number, m: number, p: number, at: string) => [a, m, p, 'TOTAL', at, '2026-10', '100.0000', 'import', 'accepted'];
   const count = async () => Number((await sql<{ n: number }>`select count(*)::int as n from register_readings`.execute(t.db.kysely)).rows[0].n);
-  const code = async (p: Promise<unknown>) => {
-    try {
-      await p;
-      return 'no error';
-    } catch (e) {
-      return `${(e as { code?: string }).code}: ${(e as Error).message}`;
-    }
-  };
+  const code = outcome;
 
   beforeAll(async () => {
     t = await createTestApp(engine, { accounts: 12 });
