@@ -165,7 +165,7 @@ export async function run(args: string[]): Promise<void> {
     }
     // reference checks run as in the product unless --skip-ref-checks (then, with a superuser role,
     // the loads run with session_replication_role = replica and skip every trigger)
-    const superuser = args.includes('--skip-ref-checks') && onPg && (await sql<{ s: boolean }>`select rolsuper as s from pg_roles where rolname = current_user`.execute(db.kysely)).rows[0]?.s === true;
+    const skipChecks = args.includes('--skip-ref-checks') && onPg && (await sql<{ s: boolean }>`select rolsuper as s from pg_roles where rolname = current_user`.execute(db.kysely)).rows[0]?.s === true;
 
     // ---- input: which meters, how many visits (not timed: this is the file being imported)
     const regCount = await sql<{ n: number; regs: number }>`select count(*)::int8 as n, avg(cardinality(m.registers))::float8 as regs
@@ -257,7 +257,7 @@ export async function run(args: string[]): Promise<void> {
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     let tLookup = 0, tValidate = 0;
-    const pool = onPg ? await CopyPool.open(db, streamsN, 'register_readings', superuser) : null;
+    const pool = onPg ? await CopyPool.open(db, streamsN, 'register_readings', skipChecks) : null;
     const pgliteParts: string[] = [];
     const allParts: string[] = [];
     const period = new Date(now + 8 * 3600_000).toISOString().slice(0, 7);
@@ -418,7 +418,7 @@ export async function run(args: string[]): Promise<void> {
     try {
       const t1 = performance.now();
       if (onPg) {
-        const raw = await CopyPool.open(db, streamsN, 'register_readings_bench_raw', superuser);
+        const raw = await CopyPool.open(db, streamsN, 'register_readings_bench_raw', skipChecks);
         try {
           for (const p of allParts) await raw.write(p);
           await raw.finish();
@@ -450,7 +450,7 @@ export async function run(args: string[]): Promise<void> {
         for (const d of ddl) await sql.raw(d).execute(db.kysely);
         try {
           const t1 = performance.now();
-          const raw = await CopyPool.open(db, streamsN, 'register_readings_bench_v', superuser);
+          const raw = await CopyPool.open(db, streamsN, 'register_readings_bench_v', skipChecks);
           try {
             for (const p of allParts) await raw.write(p);
             await raw.finish();
@@ -533,7 +533,7 @@ export async function run(args: string[]): Promise<void> {
       bench: 'ingest',
       engine: db.engine,
       streams: streamsN,
-      referenceChecks: superuser ? 'skipped (--skip-ref-checks, superuser; references resolved while validating)' : 'on (as in the product)',
+      referenceChecks: skipChecks ? 'skipped (--skip-ref-checks, superuser; references resolved while validating)' : 'on (as in the product)',
       kept: keep,
       readings: {
         rows: input.n, meters: ids.length, visitsPerMeter: visits,
