@@ -9,6 +9,7 @@
  *
  *   DATABASE_URL=postgres://... npm run bench -- payments [--concurrency 200] [--requests 5000]
  *       [--accounts 5000] [--receivables 100000] [--port 3902] [--skip-api] [--keep]
+ *       [--history-months 12]    settled bills paid per account before the run (a ledger with history)
  *       [--rate 2000] [--paced-seconds 5]   then requests offered at a fixed rate (open loop; 0 = skip)
  *       [--paths single,group]   API paths measured in this run, in this order (group posting is the
  *                                server's default; single = VOLTLINE_CHANNEL_BATCH=off)
@@ -108,6 +109,7 @@ export async function run(args: string[]) {
   const basePort = arg(args, 'port', 3902);
   const rate = arg(args, 'rate', 2000);
   const pacedSeconds = arg(args, 'paced-seconds', 5);
+  const historyMonths = arg(args, 'history-months', 12);
   const name = `vl_bench_pay_${crypto.randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: env.databaseUrl });
   await admin.connect();
@@ -116,7 +118,7 @@ export async function run(args: string[]) {
   const url = new URL(env.databaseUrl);
   url.pathname = '/' + name;
   const db = openPostgres(url.toString(), 10);
-  const out: Record<string, unknown> = { bench: 'payments', engine: 'postgres', concurrency, requests, accounts, receivables };
+  const out: Record<string, unknown> = { bench: 'payments', engine: 'postgres', concurrency, requests, accounts, receivables, historyMonths };
   try {
     await migrate(db);
     let t = performance.now();
@@ -128,6 +130,34 @@ export async function run(args: string[]) {
     await sql`with ins as (insert into receivables (account_id, org_unit_id, source, period, customer_class, amount, due_date)
                 select id, org_unit_id, 'adjustment', '2099-01', customer_class, 100 + (id % 900), '2099-02-15' from accounts returning id, account_id, amount)
               insert into ledger_entries (account_id, kind, component, amount, receivable_id, entry_date) select account_id, 'adjustment', 'principal', amount, id, current_date from ins`.execute(db.kysely);
+    // a utility's ledger is not empty: each account gets --history-months of settled bills, each
+    // paid by one channel payment (receivable, payment, allocation and both ledger entries), then
+    // the tables are analyzed. Without history the tables grow from almost nothing during the
+    // run, and the plans PostgreSQL caches per connection (plpgsql statements, foreign-key checks)
+    // are made for tiny tables: sequential scans that get slower with every payment until
+    // autovacuum re-analyzes (≥ 60 s), which made the figures swing by 2x from run to run.
+    if (historyMonths > 0) {
+      t = performance.now();
+      await sql`
+        with r as (
+          insert into receivables (account_id, org_unit_id, source, period, customer_class, amount, due_date, principal_paid, fee_through, status, settled_at)
+          select a.id, a.org_unit_id, 'adjustment', to_char(date '2020-01-01' + m * interval '1 month', 'YYYY-MM'), a.customer_class,
+                 (80 + (a.id * 7 + m * 13) % 500)::numeric(14,2), (date '2020-02-15' + m * interval '1 month')::date,
+                 (80 + (a.id * 7 + m * 13) % 500)::numeric(14,2), (date '2020-02-10' + m * interval '1 month')::date, 'settled', now()
+            from accounts a, generate_series(0, ${historyMonths}::int - 1) m
+          returning id, account_id, org_unit_id, amount, due_date),
+        p as (
+          insert into payments (account_id, org_unit_id, channel, method, amount, idempotency_key, request_hash, pay_date)
+          select account_id, org_unit_id, 'BENCH', 'transfer', amount, 'history-' || id, 'history', due_date - 5 from r
+          returning id, idempotency_key),
+        rp as (select r.*, p.id as payment_id from r join p on p.idempotency_key = 'history-' || r.id),
+        al as (insert into payment_allocations (payment_id, receivable_id, account_id, fee, principal) select payment_id, id, account_id, 0, amount from rp returning 1)
+        insert into ledger_entries (account_id, kind, component, amount, receivable_id, payment_id, entry_date)
+        select account_id, 'adjustment', 'principal', amount, id, null, due_date - 30 from rp
+        union all select account_id, 'payment', 'principal', -amount, id, payment_id, due_date - 5 from rp`.execute(db.kysely);
+      out.historySeconds = Math.round((performance.now() - t) / 100) / 10;
+    }
+    await sql`analyze`.execute(db.kysely);
     const nos = (await db.kysely.selectFrom('accounts').select('account_no').execute()).map((r) => r.account_no);
 
     /** one API measurement: a fresh server child in the given mode, warm-up, then the timed requests */
