@@ -4,6 +4,7 @@
  * output rows into tables of the same shape and indexes. Prints JSON.
  *
  *   DATABASE_URL=postgres://... npm run bench -- billing [--accounts 100000] [--workers 1,2] [--partition-size 5000] [--pgdata DIR]
+ *       [--history-months 2]   months of readings per meter up to the billed period (24: two years of history)
  *   npm run bench -- billing --pglite /tmp/x --accounts 100000      # PGlite (in-process worker), or VOLTLINE_DATA_DIR without DATABASE_URL
  *
  * Per measurement: accounts, wall seconds, bills/s, the COPY floor of the same rows (seconds) and
@@ -15,7 +16,7 @@
  * worker is busy; tables autovacuumed during a measurement are reported (`autovacuumDuringRun`).
  *
  * The database must be empty or hold a previous bench seed. Seeds N accounts (demo mix) when
- * empty; adds two months of readings (2026-09, 2026-10) with COPY when missing; bills 2026-10.
+ * empty; adds --history-months of readings (default 2: 2026-09, 2026-10) with COPY when missing; bills 2026-10.
  * On PostgreSQL each worker is a separate `voltline bill-worker --run ID` process (the production
  * path); on PGlite one in-process worker. BENCH_WORKER_NODE_ARGS adds node flags to the workers
  * (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). Before each measurement the billing tables are emptied.
@@ -51,10 +52,26 @@ function rng(seed: number) {
   };
 }
 
-/** Two months of readings per installed meter, consistent registers (TOU sums to TOTAL). */
-async function ensureReadings(db: Db, log: (m: string) => void): Promise<number> {
-  const have = await db.kysely.selectFrom('register_readings').select('id').where('billing_period', '=', PERIOD).limit(1).executeTakeFirst();
-  if (have) return 0;
+/**
+ * `historyMonths` months of readings per installed meter, ending with the billed period (default
+ * 2: 2026-09 and 2026-10), consistent registers (TOU sums to TOTAL). Only the months the database
+ * does not hold yet are added, so a seeded database can be given more history later.
+ */
+async function ensureReadings(db: Db, log: (m: string) => void, historyMonths = 2): Promise<number> {
+  const wanted: Array<{ period: string; at: Date }> = [];
+  for (let k = historyMonths - 1; k >= 0; k--) {
+    const [y, m] = PERIOD.split('-').map(Number);
+    const d = new Date(Date.UTC(y, m - 1 - k, 1));
+    const period = `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+    const last = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate();
+    wanted.push({ period, at: new Date(`${period}-${String(last).padStart(2, '0')}T10:00:00+08:00`) });
+  }
+  const months: typeof wanted = [];
+  for (const mo of wanted) {
+    const have = await db.kysely.selectFrom('register_readings').select('id').where('billing_period', '=', mo.period).limit(1).executeTakeFirst();
+    if (!have) months.push(mo);
+  }
+  if (!months.length) return 0;
   const t0 = performance.now();
   const meters = await sql<{ account_id: number; meter_id: number; metering_point_id: number; registers: string[]; multiplier: string; customer_class: string }>`
     select a.id as account_id, mi.meter_id, mi.metering_point_id, m.registers, m.multiplier, a.customer_class
@@ -62,10 +79,6 @@ async function ensureReadings(db: Db, log: (m: string) => void): Promise<number>
      order by a.id`.execute(db.kysely);
   const r = rng(11);
   let n = 0;
-  const months = [
-    { period: '2026-09', at: new Date('2026-09-30T10:00:00+08:00') },
-    { period: PERIOD, at: new Date('2026-10-31T10:00:00+08:00') },
-  ];
   const BATCH = 20_000;
   for (let i = 0; i < meters.rows.length; i += BATCH) {
     const rows: unknown[][] = [];
@@ -97,7 +110,7 @@ async function ensureReadings(db: Db, log: (m: string) => void): Promise<number>
     n += await db.copyInto('register_readings', ['account_id', 'meter_id', 'metering_point_id', 'register', 'read_at', 'billing_period', 'value', 'consumption', 'source', 'status', 'rule_results'], rows);
   }
   await sql`analyze register_readings`.execute(db.kysely);
-  log(`readings: ${n.toLocaleString('en')} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log(`readings (${months.map((m) => m.period).join(', ')}): ${n.toLocaleString('en')} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return n;
 }
 
@@ -299,6 +312,8 @@ export async function run(args: string[]) {
   const N = Number(arg(args, 'accounts', '100000'));
   const workerSet = arg(args, 'workers', '1,2').split(',').map(Number);
   const partitionSize = Number(arg(args, 'partition-size', '5000'));
+  const historyMonths = Number(arg(args, 'history-months', '2'));
+  if (!Number.isInteger(historyMonths) || historyMonths < 1) throw new Error('--history-months: a whole number >= 1');
   const pglite = arg(args, 'pglite', '');
   const pg = new PgCpu(arg(args, 'pgdata', process.env.PGDATA ?? ''));
   const env = readEnv();
@@ -313,7 +328,7 @@ export async function run(args: string[]) {
       await seed(db, { accounts: N, months: 0, seed: 7, log });
       log(`seeded ${N.toLocaleString('en')} accounts in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     } else if (n.n !== N) log(`database already holds ${n.n.toLocaleString('en')} accounts (using them)`);
-    await ensureReadings(db, log);
+    await ensureReadings(db, log, historyMonths);
     if (db.engine === 'postgres') {
       // the steady state a utility runs in: bulk-loaded tables vacuumed and analysed (otherwise
       // autovacuum does it during the first measurement)
@@ -382,7 +397,7 @@ export async function run(args: string[]) {
       results.push(r);
     }
     await restoreAutovacuum(db);
-    console.log(JSON.stringify({ bench: 'billing', period: PERIOD, autovacuumOff: db.engine === 'postgres' ? ['bills', 'bill_lines', 'floor tables'] : [], results }, null, 2));
+    console.log(JSON.stringify({ bench: 'billing', period: PERIOD, historyMonths, autovacuumOff: db.engine === 'postgres' ? ['bills', 'bill_lines', 'floor tables'] : [], results }, null, 2));
   } finally {
     await db.close();
   }
