@@ -27,15 +27,28 @@ interface TableInfo {
   orderBy: string[];
 }
 
+/**
+ * Every reference between the public tables (child -> parent): the foreign keys, and the
+ * references enforced per statement by the refs_check trigger instead (bills, register_readings).
+ */
+export async function tableReferences(k: Q): Promise<Array<{ child: string; parent: string }>> {
+  const deps = await sql<{ child: string; parent: string }>`select c.conrelid::regclass::text as child, c.confrelid::regclass::text as parent
+    from pg_constraint c join pg_namespace n on n.oid = c.connamespace where c.contype = 'f' and n.nspname = 'public'`.execute(k);
+  // refs_check's arguments (migration 20261129T1600): the transition table, then (column, parent
+  // table, noun) per reference; tgargs holds them NUL-separated
+  const triggered = await sql<{ child: string; parent: string }>`
+    select c.relname::text as child, x.a[i] as parent
+      from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+      cross join lateral (select regexp_split_to_array(encode(t.tgargs, 'escape'), '\\\\000') as a) x
+      cross join lateral generate_series(3, t.tgnargs, 3) i
+     where n.nspname = 'public' and t.tgfoid = 'refs_check'::regproc`.execute(k);
+  return [...deps.rows, ...triggered.rows];
+}
+
 async function tables(k: Q): Promise<TableInfo[]> {
   const t = await sql<{ table_name: string }>`select table_name from information_schema.tables
     where table_schema = 'public' and table_type = 'BASE TABLE' and table_name <> 'schema_migrations' order by table_name`.execute(k);
-  const deps = await sql<{ child: string; parent: string }>`select c.conrelid::regclass::text as child, c.confrelid::regclass::text as parent
-    from pg_constraint c join pg_namespace n on n.oid = c.connamespace where c.contype = 'f' and n.nspname = 'public'`.execute(k);
-  // references enforced by triggers instead of foreign keys (migrations 20261128T0540 and
-  // 20261129T1300): parents first too
-  deps.rows.push({ child: 'bills', parent: 'accounts' }, { child: 'bills', parent: 'billing_runs' },
-    { child: 'register_readings', parent: 'accounts' }, { child: 'register_readings', parent: 'meters' }, { child: 'register_readings', parent: 'metering_points' });
+  const deps = await tableReferences(k);
   const names = t.rows.map((r) => r.table_name);
   // topological order: parents first
   const order: string[] = [];
@@ -43,7 +56,7 @@ async function tables(k: Q): Promise<TableInfo[]> {
   const visit = (n: string, stack: Set<string>) => {
     if (seen.has(n) || stack.has(n)) return;
     stack.add(n);
-    for (const d of deps.rows) if (d.child === n && d.parent !== n) visit(d.parent, stack);
+    for (const d of deps) if (d.child === n && d.parent !== n) visit(d.parent, stack);
     stack.delete(n);
     seen.add(n);
     order.push(n);

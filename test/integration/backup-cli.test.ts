@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { engines, createTestDb, type TestDb } from '../support/db.js';
 import { seed } from '../../src/jobs/seed.js';
-import { backup, restore, summarise } from '../../src/jobs/backup.js';
+import { backup, restore, summarise, tableReferences } from '../../src/jobs/backup.js';
 import { verifyAudit } from '../../src/app/audit/verify-audit.js';
 
 const run = promisify(execFile);
@@ -40,6 +40,13 @@ describe.each(engines())('backup and restore on %s', (engine) => {
     // identity sequences continue after the restored ids
     const ou = await dst.db.kysely.insertInto('org_units').values({ code: 'AFTER', name: 'x', kind: 'hall', parent_id: 1 }).returning('id').executeTakeFirstOrThrow();
     expect(ou.id).toBeGreaterThan(10);
+  });
+
+  it('orders tables by every reference, the ones checked by triggers instead of foreign keys included', async () => {
+    const refs = (await tableReferences(src.db.kysely)).map((r) => `${r.child}->${r.parent}`);
+    expect(refs).toEqual(expect.arrayContaining(['bills->accounts', 'bills->billing_runs', 'register_readings->accounts',
+      'register_readings->meters', 'register_readings->metering_points', 'payments->accounts']));
+    expect(refs.filter((r) => r.startsWith('register_readings->'))).toHaveLength(3);
   });
 
   it('refuses to restore over data without --force, and with force replaces it', async () => {
