@@ -47,6 +47,17 @@ describe.each(engines())('reading references on %s', (engine) => {
     expect(await count()).toBe(before);
   });
 
+  it("a reading's metering point must be one of its account's, and a metering point never changes account (23503)", async () => {
+    const other = await t.db.kysely.selectFrom('metering_points').select(['id', 'account_id']).where('account_id', '<>', acc).orderBy('id').executeTakeFirstOrThrow();
+    const before = await count();
+    const insert = sql`insert into register_readings (${sql.raw(cols.join(', '))})
+      values (${acc}, ${meter}, ${Number(other.id)}, 'TOTAL', '2026-10-10T01:00:00Z', '2026-10', 100, 'import', 'accepted')`.execute(t.db.kysely);
+    expect(await code(insert)).toMatch(new RegExp(`^23503: .*metering point ${other.id} does not exist with account_id ${acc}`));
+    expect(await count()).toBe(before);
+    expect(await code(sql`update metering_points set account_id = ${Number(other.account_id)} where id = ${mp}`.execute(t.db.kysely))).toMatch(/^23503: .*account_id cannot be changed/);
+    expect(await code(sql`update metering_points set name = name where id = ${mp}`.execute(t.db.kysely))).toBe('no error');
+  });
+
   it('a reading cannot move to another account, meter or metering point; other updates work', async () => {
     const other = await t.db.kysely.selectFrom('meter_installations').select(['account_id', 'meter_id', 'metering_point_id'])
       .where('meter_id', '<>', meter).where('removed_on', 'is', null).orderBy('meter_id').executeTakeFirstOrThrow();
