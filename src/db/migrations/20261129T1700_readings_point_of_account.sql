@@ -1,10 +1,10 @@
 -- A reading's metering point belongs to the reading's account, and a metering point stays with its
 -- account for life. Both were kept by the application only (readings are written from the meter
 -- installation, which names account, meter and point together; nothing moves a point), yet
--- queries rely on them: register_readings_key is led by (account_id, metering_point_id), the
--- restrict trigger of metering_points looks a point's readings up under its account, and the
--- billing run finds each account's last reading through its metering points. Now the database
--- keeps them (23503):
+-- the schema relies on them: register_readings_key is led by (account_id, metering_point_id), so
+-- a point's history is looked up under its account (VEE baselines, estimation), and the restrict
+-- trigger of metering_points finds a point's readings that way. Now the database keeps them
+-- (23503):
 --   * refs_check learns a scoped reference: the column `metering_point_id:account_id` means the
 --     parent row with id = metering_point_id must have account_id = the row's account_id;
 --   * metering_points.account_id cannot be changed.
