@@ -11,6 +11,7 @@
  *       [--accounts 5000] [--receivables 100000] [--port 3902] [--skip-api] [--keep]
  *       [--history-months 12]    settled bills paid per account before the run (a ledger with history)
  *       [--rate 2000] [--paced-seconds 5]   then requests offered at a fixed rate (open loop; 0 = skip)
+ *       [--paced-warmup-seconds 2]           offered at that rate first, unmeasured (reported apart)
  *       [--paths single,group]   API paths measured in this run, in this order (group posting is the
  *                                server's default; single = VOLTLINE_CHANNEL_BATCH=off)
  *       [--client raw|http]      the load generator: `raw` (default) writes each request, signed
@@ -109,6 +110,7 @@ export async function run(args: string[]) {
   const basePort = arg(args, 'port', 3902);
   const rate = arg(args, 'rate', 2000);
   const pacedSeconds = arg(args, 'paced-seconds', 5);
+  const pacedWarmup = arg(args, 'paced-warmup-seconds', 2);
   const historyMonths = arg(args, 'history-months', 12);
   const name = `vl_bench_pay_${crypto.randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: env.databaseUrl });
@@ -314,23 +316,36 @@ export async function run(args: string[]) {
         // paced (open loop): requests offered at a fixed rate over at most `concurrency` connections;
         // latency counted from the scheduled send time, so a stall is not hidden (no coordinated omission)
         if (rate > 0) {
+          // the rate is first offered for --paced-warmup-seconds, unmeasured (the closed loop just
+          // before leaves PostgreSQL and the server a backlog of background work: dirty buffers,
+          // autovacuum, garbage), then for --paced-seconds, measured; the warm-up's own figures
+          // are reported next to the measured ones
+          const nw = Math.round(rate * pacedWarmup);
           const n = Math.max(1, Math.round(rate * pacedSeconds));
           const plat: number[] = [];
+          const wlat: number[] = [];
           let perrors = 0, inFlight = 0, maxInFlight = 0;
           const base = 2 * requests + 1000 + round * 10_000_000;
-          prepare(base, n); // signed before the clock starts
-          const pc0 = await cpuSnapshot(cpuAdmin, child.pid!);
-          const start = performance.now() + 20;
+          prepare(base, nw + n); // signed before the clock starts
+          const t0 = performance.now() + 20;
+          const start = t0 + (nw * 1000) / rate;
+          let pc0: Promise<Awaited<ReturnType<typeof cpuSnapshot>>> | null = null;
           const done: Array<Promise<void>> = [];
           const series: Array<[number, number]> = []; // [scheduled send after start, latency] in ms
-          for (let k = 0; k < n; k++) {
-            const due = start + (k * 1000) / rate;
+          for (let k = 0; k < nw + n; k++) {
+            const due = t0 + (k * 1000) / rate;
+            if (k === nw) pc0 = cpuSnapshot(cpuAdmin, child.pid!); // not awaited: the sends keep their schedule
             const wait = due - performance.now();
             if (wait > 1) await new Promise((r) => setTimeout(r, wait));
             inFlight++;
-            maxInFlight = Math.max(maxInFlight, inFlight);
+            if (k >= nw) maxInFlight = Math.max(maxInFlight, inFlight);
+            const measured = k >= nw;
             done.push(pay(base + k).then((r) => {
               inFlight--;
+              if (!measured) {
+                wlat.push(performance.now() - due);
+                return;
+              }
               plat.push(performance.now() - due);
               series.push([due - start, performance.now() - due]);
               if (r.status !== 200) perrors++;
@@ -340,7 +355,9 @@ export async function run(args: string[]) {
           const psecs = (performance.now() - start) / 1000;
           const pc1 = await cpuSnapshot(cpuAdmin, child.pid!);
           plat.sort((a, b) => a - b);
-          result.paced = { startedAt: new Date(performance.timeOrigin + start).toISOString(), offeredPerSecond: rate, requests: n, seconds: Math.round(psecs * 100) / 100, achievedPerSecond: Math.round(n / psecs), errors: perrors, maxOpenRequests: maxInFlight, p50ms: pct(plat, 50), p90ms: pct(plat, 90), p99ms: pct(plat, 99), maxms: pct(plat, 100), cpu: cpuPerPayment(pc0, pc1, n, psecs),
+          wlat.sort((a, b) => a - b);
+          result.paced = { startedAt: new Date(performance.timeOrigin + start).toISOString(), offeredPerSecond: rate, requests: n, seconds: Math.round(psecs * 100) / 100, achievedPerSecond: Math.round(n / psecs), errors: perrors, maxOpenRequests: maxInFlight, p50ms: pct(plat, 50), p90ms: pct(plat, 90), p99ms: pct(plat, 99), maxms: pct(plat, 100), cpu: cpuPerPayment(await pc0!, pc1, n, psecs),
+            warmup: { seconds: pacedWarmup, requests: nw, p50ms: pct(wlat, 50), p99ms: pct(wlat, 99), maxms: pct(wlat, 100) },
             // per half second of scheduled send time: where the slow requests are (a spike vs a steady queue)
             timeline: halfSeconds(series) };
         }
