@@ -232,17 +232,18 @@ export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { 
   // chronological per metering point so that rows of one batch chain
   prepared.sort((a, b) => a.at.getTime() - b.at.getTime() || a.i - b.i);
   let tmpId = -1;
+  // the outcome's identifying fields, built only for the rows that are not stored
+  const ident = (p: Prepared) => ({ ref: p.row.ref, register: p.row.register, accountId: p.t.account_id, meterId: p.t.meter_id, readAt: p.iso });
   for (const p of prepared) {
     const { row: r, at, iso, t } = p;
-    const common = { ref: r.ref, register: r.register, accountId: t.account_id, meterId: t.meter_id, readAt: iso };
     const stored = r.clientId ? byClient.get(`${t.account_id}:${r.clientId}:${r.register}`) : undefined;
     if (stored) {
-      outcomes[p.i] = { ...common, status: stored.status === 'pending_review' ? 'pending_review' : stored.status === 'rejected' ? 'rejected' : 'accepted', duplicate: true, readingId: stored.id, value: stored.value, consumption: stored.consumption, ruleResults: stored.rule_results as RuleResult[] };
+      outcomes[p.i] = { ...ident(p), status: stored.status === 'pending_review' ? 'pending_review' : stored.status === 'rejected' ? 'rejected' : 'accepted', duplicate: true, readingId: stored.id, value: stored.value, consumption: stored.consumption, ruleResults: stored.rule_results as RuleResult[] };
       continue;
     }
     const key = `${t.meter_id}:${r.register}:${iso}`;
     if (existing.has(key) || seen.has(key)) {
-      outcomes[p.i] = reject({ ...common, duplicate: true, reason: 'DUPLICATE', zh: '该表计该示数类型在此时间已有读数', en: 'a reading for this meter, register and time already exists' });
+      outcomes[p.i] = reject({ ...ident(p), duplicate: true, reason: 'DUPLICATE', zh: '该表计该示数类型在此时间已有读数', en: 'a reading for this meter, register and time already exists' });
       continue;
     }
     const prev = base.previous(t.metering_point_id, t.meter_id, r.register, at);
@@ -262,7 +263,7 @@ export async function prepareRows(q: Q, actor: Actor, rows: RowInput[], opts: { 
     }
     if (chk.status === 'rejected') {
       const err = chk.results.find((x) => x.severity === 'error')!;
-      outcomes[p.i] = { ...common, status: 'rejected', reason: err.rule, message: { zh: err.zh, en: err.en }, value: chk.value, ruleResults: chk.results };
+      outcomes[p.i] = { ...ident(p), status: 'rejected', reason: err.rule, message: { zh: err.zh, en: err.en }, value: chk.value, ruleResults: chk.results };
       continue;
     }
     seen.add(key);
