@@ -10,9 +10,10 @@
 -- first missing one raises foreign_key_violation (23503) naming it, with the messages the
 -- per-table functions gave. Bills now probe distinct values too (a run's bills name each run id
 -- once per bill). NULL references pass, as with a foreign key. A column written `col:scope` is a
--- scoped reference: the parent row with id = col must also have scope = the row's scope: a
--- reading's metering point must be one of the reading's account's (see 20261129T1700). The checks are dynamic SQL, planned per statement (~0.1 ms): meant for tables
--- written in bulk. Forward only.
+-- scoped reference: the parent row with id = col must also have scope = the row's scope; a
+-- reading's metering point must be one of the reading's account's (see 20261129T1700). The
+-- checks are dynamic SQL, planned per statement (~0.1 ms): meant for tables written in bulk.
+-- Forward only.
 create function refs_check() returns trigger language plpgsql as $$
 declare
   bad bigint;
