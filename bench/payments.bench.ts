@@ -5,7 +5,8 @@
  * Runs on a throwaway database created on the DATABASE_URL server (dropped at the end unless
  * --keep). The API server runs in a child process (`voltline serve`).
  *
- * BENCH_SERVER_NODE_ARGS adds node flags to the server child (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ * BENCH_SERVER_NODE_ARGS adds node flags to the server child (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof");
+ * BENCH_SERVER_LOG_LEVEL its log level (default warn: no per-request log lines; the product's default is info).
  *
  *   DATABASE_URL=postgres://... npm run bench -- payments [--concurrency 200] [--requests 5000]
  *       [--accounts 5000] [--receivables 100000] [--port 3902] [--skip-api] [--keep]
@@ -167,7 +168,7 @@ export async function run(args: string[]) {
       let result: Record<string, unknown> = {};
       const port = basePort + round;
       const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(root, 'bin/voltline.mjs'), 'serve', '--port', String(port), '--host', '127.0.0.1'], {
-        env: { ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'warn', VOLTLINE_SCHEDULER: 'off', VOLTLINE_DB_POOL_SIZE: String(arg(args, 'pool', 20)), VOLTLINE_CHANNEL_BATCH: mode === 'group' ? 'on' : 'off' },
+        env: { ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? 'warn', VOLTLINE_SCHEDULER: 'off', VOLTLINE_DB_POOL_SIZE: String(arg(args, 'pool', 20)), VOLTLINE_CHANNEL_BATCH: mode === 'group' ? 'on' : 'off' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       try {
